@@ -1,0 +1,34 @@
+# Two commands from a fresh clone (see README.md):
+#   make course   set up a virtual environment and open the course in JupyterLab
+#   make test     set up the same environment (+ test tools) and run every test and notebook
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+JOBS   ?= 2
+
+.PHONY: course test setup setup-test lint exercises clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/python -m pip install -e .
+
+setup-test: $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test]'
+
+course: setup
+	$(BIN)/jupyter lab lessons/
+
+test: setup-test
+	NNLEARN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+
+lint: setup-test
+	$(BIN)/ruff check nnlearn tests benchmarks lessons solutions
+
+exercises: setup
+	$(BIN)/nnlearn make-exercises
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
