@@ -22,7 +22,7 @@ course: setup
 	$(BIN)/jupyter lab lessons/
 
 test: setup-test
-	NNLEARN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 lint: setup-test
 	$(BIN)/ruff check nnlearn tests benchmarks lessons solutions

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnlearn.validation import check_positive_int
+from nnlearn.validation import check_float, check_int
 
 
 class Callback:
@@ -60,12 +60,8 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best_weights: bool = True) -> None:
         self.monitor = monitor
-        self.patience = check_positive_int(patience, "patience", "EarlyStopping")
-        if not min_delta >= 0:
-            raise ValueError(
-                f"The 'min_delta' parameter of EarlyStopping must be a float >= 0. Got {min_delta!r} instead."
-            )
-        self.min_delta = float(min_delta)
+        self.patience = check_int(patience, "patience", "EarlyStopping")
+        self.min_delta = check_float(min_delta, "min_delta", "EarlyStopping", ">= 0")
         self.restore_best_weights = restore_best_weights
         self.higher_is_better = "accuracy" in monitor
 

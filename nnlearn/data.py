@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.datasets import make_circles, make_moons
 
 from nnlearn.init import RngLike, as_rng
-from nnlearn.validation import check_fraction, check_positive_int, check_same_length
+from nnlearn.validation import check_float, check_int, check_same_length
 
 # The four corners of the unit square, in the order the truth tables use.
 _GATE_INPUTS = [[0, 0], [0, 1], [1, 0], [1, 1]]
@@ -104,7 +104,7 @@ def moons(n_samples: int = 1000, noise: float = 0.2,
     -------
     x : ndarray of shape (N, 2), float32;  y : ndarray of shape (N,), int64 in {0, 1}
     """
-    n_samples = check_positive_int(n_samples, "n_samples", "moons")
+    n_samples = check_int(n_samples, "n_samples", "moons")
     noise = _check_noise(noise, "moons")
     x, y = make_moons(n_samples=n_samples, noise=noise, random_state=_sklearn_seed(rng))
     return x.astype(np.float32), y.astype(np.int64)
@@ -125,9 +125,9 @@ def circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5,
     -------
     x : ndarray of shape (N, 2), float32;  y : ndarray of shape (N,), int64 in {0, 1}
     """
-    n_samples = check_positive_int(n_samples, "n_samples", "circles")
+    n_samples = check_int(n_samples, "n_samples", "circles")
     noise = _check_noise(noise, "circles")
-    factor = check_fraction(factor, "factor", "circles", low_open=True)
+    factor = check_float(factor, "factor", "circles", "in (0, 1)")
     x, y = make_circles(n_samples=n_samples, noise=noise, factor=factor,
                         random_state=_sklearn_seed(rng))
     return x.astype(np.float32), y.astype(np.int64)
@@ -153,8 +153,8 @@ def spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     y : ndarray of shape (C * n_per_class,), int64 — arm k's points are
         consecutive, with label k
     """
-    n = check_positive_int(n_per_class, "n_per_class", "spirals")
-    C = check_positive_int(n_classes, "n_classes", "spirals")
+    n = check_int(n_per_class, "n_per_class", "spirals")
+    C = check_int(n_classes, "n_classes", "spirals")
     noise = _check_noise(noise, "spirals")
     gen = as_rng(rng)
     r = np.linspace(0.0, 1.0, n)  # (n,)
@@ -201,7 +201,7 @@ def train_val_split(x, y, val_fraction: float = 0.2, rng: RngLike = None,
     or either part would be empty.
     """
     x, y = _check_xy(x, y, "train_val_split")
-    val_fraction = check_fraction(val_fraction, "val_fraction", "train_val_split", low_open=True)
+    val_fraction = check_float(val_fraction, "val_fraction", "train_val_split", "in (0, 1)")
     N = len(x)
     n_val = int(round(N * val_fraction))
     if not 0 < n_val < N:
@@ -269,7 +269,7 @@ def minibatches(x, y, batch_size: int, shuffle: bool = True,
     batch), with no second copy of the dataset in memory.
     """
     x, y = _check_xy(x, y, "minibatches")
-    B = check_positive_int(batch_size, "batch_size", "minibatches")
+    B = check_int(batch_size, "batch_size", "minibatches")
     N = len(x)
     perm = as_rng(rng).permutation(N) if shuffle else None  # (N,)
     return _iterate_batches(x, y, B, perm)
@@ -317,7 +317,7 @@ def one_hot(y, num_classes: int | None = None, dtype=np.float32) -> np.ndarray:
             raise ValueError("one_hot: cannot infer num_classes from an empty y; pass num_classes")
         C = int(y.max()) + 1
     else:
-        C = check_positive_int(num_classes, "num_classes", "one_hot")
+        C = check_int(num_classes, "num_classes", "one_hot")
     if y.size:
         bad = (y < 0) | (y >= C)
         if bad.any():

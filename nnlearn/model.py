@@ -14,8 +14,8 @@ from nnlearn.metrics import accuracy
 from nnlearn.validation import (
     as_array,
     check_finite,
-    check_fraction,
-    check_positive_int,
+    check_float,
+    check_int,
     check_same_length,
 )
 
@@ -200,9 +200,9 @@ class Sequential:
         becomes NaN or infinite (usually: learning rate too high).
         """
         x, y = self._check_xy(x, y)
-        epochs = check_positive_int(epochs, "epochs", "Sequential.fit")
-        batch_size = check_positive_int(batch_size, "batch_size", "Sequential.fit")
-        check_fraction(validation_split, "validation_split", "Sequential.fit")
+        epochs = check_int(epochs, "epochs", "Sequential.fit")
+        batch_size = check_int(batch_size, "batch_size", "Sequential.fit")
+        check_float(validation_split, "validation_split", "Sequential.fit", "in [0, 1)")
         rng = as_rng(rng)
         if validation_data is not None:
             x_val, y_val = self._check_xy(*validation_data, names=("x_val", "y_val"))
@@ -273,6 +273,8 @@ class Sequential:
                 f"{name} must have a batch axis first, shape (N, D) or (N, C, H, W); got shape {x.shape}"
                 + (" — for a single sample use x[None, :]" if x.ndim == 1 else "")
             )
+        if len(x) == 0:
+            raise ValueError(f"{name} must hold at least one sample; got shape {x.shape}")
         x = x.astype(self.dtype, copy=False)
         check_finite(x, name)
         return x

@@ -7,6 +7,9 @@ received, so a learner can fix the call without reading library code.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 
@@ -51,18 +54,33 @@ def check_same_length(x: np.ndarray, y: np.ndarray, x_name: str = "x", y_name: s
         )
 
 
-def check_positive_int(value, name: str, owner: str) -> int:
-    """Return ``value`` as int if it is an integer >= 1, else raise in sklearn's style."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"The '{name}' parameter of {owner} must be an int >= 1. Got {value!r} instead.")
-    return int(value)
+def check_int(value, name: str, owner: str, low: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer >= ``low``, else raise in sklearn's style.
+
+    >>> check_int(0, "epochs", "Sequential.fit")
+    ValueError: The 'epochs' parameter of Sequential.fit must be an int >= 1. Got 0 instead.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low:
+        return int(value)
+    raise ValueError(f"The '{name}' parameter of {owner} must be an int >= {low}. Got {value!r} instead.")
 
 
-def check_fraction(value, name: str, owner: str, low_open: bool = False) -> float:
-    """Return ``value`` as float if it lies in [0, 1) (or (0, 1) with ``low_open``)."""
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    ok = ok and (0 < value < 1 if low_open else 0 <= value < 1)
-    if not ok:
-        interval = "(0, 1)" if low_open else "[0, 1)"
-        raise ValueError(f"The '{name}' parameter of {owner} must be a float in {interval}. Got {value!r} instead.")
-    return float(value)
+_FLOAT_RULES = {
+    "> 0": lambda v: v > 0,
+    ">= 0": lambda v: v >= 0,
+    "in [0, 1)": lambda v: 0 <= v < 1,
+    "in (0, 1)": lambda v: 0 < v < 1,
+    "in (0, 1]": lambda v: 0 < v <= 1,
+}
+
+
+def check_float(value, name: str, owner: str, rule: str = "> 0") -> float:
+    """Return ``value`` as a float if it is a finite real number obeying ``rule``.
+
+    ``rule`` is one of "> 0", ">= 0", "in [0, 1)", "in (0, 1)", "in (0, 1]"; the
+    error reads "The 'lr' parameter of Adam must be a float > 0. Got -1 instead."
+    """
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if is_real and math.isfinite(value) and _FLOAT_RULES[rule](float(value)):
+        return float(value)
+    raise ValueError(f"The '{name}' parameter of {owner} must be a float {rule}. Got {value!r} instead.")

@@ -6,7 +6,7 @@ import numpy as np
 
 from nnlearn.init import RngLike, as_rng, get_initializer
 from nnlearn.layers.base import Layer
-from nnlearn.validation import check_positive_int
+from nnlearn.validation import check_int
 
 
 class Dense(Layer):
@@ -42,8 +42,8 @@ class Dense(Layer):
     def __init__(self, in_features: int, out_features: int, init: str = "he_normal",
                  rng: RngLike = None, dtype=np.float32) -> None:
         super().__init__()
-        self.in_features = check_positive_int(in_features, "in_features", "Dense")
-        self.out_features = check_positive_int(out_features, "out_features", "Dense")
+        self.in_features = check_int(in_features, "in_features", "Dense")
+        self.out_features = check_int(out_features, "out_features", "Dense")
         self.initializer = get_initializer(init)
         self.init = init
         self.params = {

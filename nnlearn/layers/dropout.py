@@ -6,7 +6,7 @@ import numpy as np
 
 from nnlearn.init import RngLike, as_rng
 from nnlearn.layers.base import Layer
-from nnlearn.validation import check_fraction
+from nnlearn.validation import check_float
 
 
 class Dropout(Layer):
@@ -26,7 +26,7 @@ class Dropout(Layer):
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
         super().__init__()
-        self.p = check_fraction(p, "p", "Dropout")
+        self.p = check_float(p, "p", "Dropout", "in [0, 1)")
         self.rng = as_rng(rng)
         self.fixed_mask: np.ndarray | None = None
 

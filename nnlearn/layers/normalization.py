@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.layers.base import Layer
-from nnlearn.validation import check_fraction, check_positive_int
+from nnlearn.validation import check_float, check_int
 
 
 class BatchNorm(Layer):
@@ -36,8 +36,8 @@ class BatchNorm(Layer):
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
                  dtype=np.float32) -> None:
         super().__init__()
-        self.num_features = check_positive_int(num_features, "num_features", "BatchNorm")
-        self.momentum = check_fraction(momentum, "momentum", "BatchNorm", low_open=True)
+        self.num_features = check_int(num_features, "num_features", "BatchNorm")
+        self.momentum = check_float(momentum, "momentum", "BatchNorm", "in (0, 1)")
         self.eps = float(eps)
         self.params = {"gamma": np.ones(num_features, dtype), "beta": np.zeros(num_features, dtype)}
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
