@@ -74,6 +74,10 @@ class Exercise:
     output_names : tuple of str
         Optional names of the items of a tuple output, e.g. ``("dx", "dw", "db")``;
         feedback then says "dw: shape ..." instead of "output[1]: shape ...".
+    forbid_warnings : bool
+        For exercises about numerical stability: a case on which the student's
+        code issues a warning (e.g. "overflow encountered in exp") fails even if
+        the values are right, because a stable implementation issues none.
     """
 
     id: str
@@ -85,6 +89,7 @@ class Exercise:
     atol: float = 1e-7
     hint: str = ""
     output_names: tuple[str, ...] = ()
+    forbid_warnings: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_RE.fullmatch(self.id):
