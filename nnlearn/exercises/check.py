@@ -94,7 +94,8 @@ def check(exercise_id: str, function: Callable[..., Any]) -> None:
             want, received, exercise.rtol, exercise.atol, names=exercise.output_names or None
         )
         if difference is None and exercise.forbid_warnings and case_warnings:
-            difference = "the values are right, but your code issued a warning: a numerically stable version issues none"
+            difference = ("the values are right, but your code issued a warning: "
+                          "a numerically stable version issues none")
         if difference is not None:
             raise feedback.wrong_output(
                 name, number, len(cases), case, difference, exercise.hint, case_warnings
