@@ -160,7 +160,8 @@ class BinaryCrossEntropy(Loss):
 
     ``log(0)`` is -inf, so p is first clipped to [eps, 1 - eps]: a prediction
     that is confidently wrong costs at most -log(eps) (= 16.1 for eps = 1e-7,
-    Keras' default) instead of infinity. ``backward`` evaluates the gradient
+    Keras' default; in float32 1 - 1e-7 rounds to 1 - 1.19e-7, so the cap on
+    that side is 15.94) instead of infinity. ``backward`` evaluates the gradient
     at the clipped p, i.e. it treats the clip as the identity: a saturated,
     wrong prediction still gets a (large) gradient pushing it back, where the
     exact derivative of the clipped loss would be 0. Away from the clip this is
