@@ -171,7 +171,8 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"),
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric)
-        ax.legend()
+        if f"val_{metric}" in history:  # a legend only when there is something to tell apart
+            ax.legend()
     return axes
 
 

@@ -163,7 +163,7 @@ def linear_warmup(schedule_or_lr: Schedule | Callable[[int], float] | float,
 
     def formula(k: int) -> float:
         if k < warmup_steps:
-            return base(0) * (k + 1) / warmup_steps
+            return base(0) * ((k + 1) / warmup_steps)  # exactly base(0) at k = n - 1
         return base(k - warmup_steps)
 
     return Schedule(formula, f"linear_warmup({base!r}, warmup_steps={warmup_steps})")
