@@ -1,0 +1,143 @@
+"""Benchmark ``nnlearn grade``: a class of 40 submissions of one lesson, on N cores.
+
+    python benchmarks/bench_grade.py [--assignment 03_backprop] [--n 40] [--jobs 2]
+
+The class is a mix a real one might hand in: copies of the solution notebook
+(correct answers), untouched exercise notebooks, and one of each broken kind
+(invalid JSON, empty file, syntax error, deleted exercise cell, ``os._exit``,
+a memory hog, 10 MB of prints, an infinite loop). The script times the whole
+``nnlearn grade`` command (worker start-up, the reference run, every kernel,
+gradebook and feedback) and prints the seconds.
+
+If ``solutions/<assignment>.ipynb`` does not exist yet, a stand-in lesson is
+built from the assignment's registered exercise specs: each solution cell calls
+the spec's reference, with a lesson-like prelude (NumPy, nnlearn, a Matplotlib
+figure) so kernels do the imports a real lesson does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stand_in_solution(assignment: str) -> nbformat.NotebookNode:
+    """A lesson-shaped solution notebook for ``assignment`` from its registered specs."""
+    from nnlearn.exercises.authoring import (
+        check_cell,
+        code_cell,
+        markdown_cell,
+        new_solution_notebook,
+        solution_cell,
+    )
+    from nnlearn.exercises.registry import exercises_for
+
+    cells = [
+        markdown_cell(f"# {assignment} (benchmark stand-in)"),
+        code_cell("import numpy as np\nimport matplotlib\nmatplotlib.use('Agg')\n"
+                  "import matplotlib.pyplot as plt\nimport nnlearn\n"
+                  "from nnlearn.exercises import check"),
+        code_cell("x = np.linspace(-3, 3, 200)\nfig, ax = plt.subplots()\nax.plot(x, np.tanh(x))\n"
+                  "plt.close(fig)"),
+    ]
+    for exercise in exercises_for(assignment):
+        cells += [
+            markdown_cell(f"## {exercise.title}"),
+            solution_cell(
+                f"""
+                def {exercise.function}(**kwargs):
+                    ### BEGIN SOLUTION
+                    from nnlearn.exercises.registry import get_exercise
+                    return get_exercise({exercise.id!r}).reference(**kwargs)
+                    ### END SOLUTION
+                """,
+                exercise.function,
+            ),
+            check_cell(exercise.id, points=1),
+        ]
+    return new_solution_notebook(cells, assignment)
+
+
+def _replace(nb, function: str, source: str) -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(nbformat.reads(nbformat.writes(nb), as_version=4))
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == function:
+            cell.source = source
+    return nb
+
+
+def make_class(solution, exercise, function: str, n: int, directory: Path) -> None:
+    """Write ``n`` submissions: correct, untouched and one of each broken kind."""
+    deleted = _replace(exercise, function, "")
+    deleted.cells = [c for c in deleted.cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id") != function]
+    broken = {
+        "invalid_json": b'{"cells": [',
+        "empty": b"",
+        "syntax_error": _replace(exercise, function, f"def {function}(**kwargs)\n    pass"),
+        "deleted_cell": deleted,
+        "os_exit": _replace(solution, function, "import os\nos._exit(1)"),
+        "memory_hog": _replace(solution, function, "hog = bytearray(64 * 2**30)"),
+        "print_flood": _replace(solution, function, "print('x' * 10_000_000)"),
+        "infinite_loop": _replace(solution, function, "while True:\n    pass"),
+    }
+    untouched = max(0, (n - len(broken)) // 4)
+    for i in range(n):
+        if i < len(broken):
+            name, nb = list(broken.items())[i]
+        elif i < len(broken) + untouched:
+            name, nb = f"untouched_{i:02d}", exercise
+        else:
+            name, nb = f"student_{i:02d}", solution
+        data = nb if isinstance(nb, bytes) else nbformat.writes(nb).encode()
+        (directory / f"{name}.ipynb").write_bytes(data)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="03_backprop")
+    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--timeout-cell", default="30")
+    args = parser.parse_args()
+
+    from nnlearn.exercises.generate import make_exercise_notebook
+    from nnlearn.grading.notebook import graded_exercises, student_template
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        solutions, sub = tmp / "solutions", tmp / "class"
+        solutions.mkdir()
+        sub.mkdir()
+        real = ROOT / "solutions" / f"{args.assignment}.ipynb"
+        solution = (nbformat.read(str(real), as_version=4) if real.exists()
+                    else stand_in_solution(args.assignment))
+        nbformat.write(solution, str(solutions / f"{args.assignment}.ipynb"))
+        exercise = make_exercise_notebook(solution, args.assignment)
+        function = graded_exercises(student_template(solution))[0].function
+        make_class(solution, exercise, function, args.n, sub)
+        command = [sys.executable, "-m", "nnlearn.cli", "grade", str(sub),
+                   "--solutions", str(solutions), "--out", str(tmp / "grades.csv"),
+                   "--feedback", str(tmp / "feedback"), "--jobs", str(args.jobs),
+                   "--timeout-cell", args.timeout_cell, "--seed", "1", "--quiet"]
+        start = time.perf_counter()
+        subprocess.run(command, check=True)
+        seconds = time.perf_counter() - start
+        with open(tmp / "grades.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+    source = "solutions/" if real.exists() else "stand-in built from the specs"
+    print(f"{args.assignment} ({source}), {len(rows)} submissions, --jobs {args.jobs}: "
+          f"{seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

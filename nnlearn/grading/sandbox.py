@@ -1,0 +1,302 @@
+"""One student kernel: started fresh, limited, guarded, and killed without mercy.
+
+:class:`Sandbox` runs code cells through nbclient (no hand-rolled Jupyter
+protocol) and reports each cell's fate as a :class:`CellResult` read from the
+kernel's *execute reply* (``status`` ok / error), never from printed text:
+a student printing "All tests passed" changes nothing.
+
+Limits
+------
+* Per-cell timeout: nbclient's ``timeout`` (``interrupt_on_timeout=False``, so a
+  timeout raises instead of sending SIGINT, which student code can catch or
+  ignore). On a timeout the grader kills the kernel and starts another one.
+* Memory: ``RLIMIT_AS`` set with ``prlimit`` from the grader right after the
+  kernel process starts, before it runs any cell (on systems without
+  ``prlimit``, e.g. macOS, with ``setrlimit`` in the child before exec). Setting it from outside keeps
+  the kernel command line identical to a normal Jupyter kernel (no launcher
+  module to spot) and cannot be undone by a cell run earlier. A kernel needs
+  ~1 GB of address space once NumPy and Matplotlib are imported (threads reserve
+  stacks and malloc arenas), so the limit should not go below ~1500 MB.
+  ``RLIMIT_CORE = 0`` keeps a crashing kernel from writing a core file.
+* Output: only text is kept (figures become their ``text/plain`` form), at
+  most ``max_output`` characters per cell; the rest is dropped and the cell is
+  flagged ``truncated`` (10 MB of prints neither fill the grader's memory nor
+  reach the feedback).
+
+Isolation
+---------
+The kernel's working directory is a fresh empty directory; its environment is
+the grader's own, unchanged (no ``GRADING`` flag to detect); its connection
+file lives in the grader's private directory; and before the first cell an
+audit hook (:func:`nnlearn.grading.kernel_code.install_guard`) is installed with
+a silent execute request, which leaves no history, no execution count and no
+names in the notebook's namespace. The hook refuses file access to the
+solutions, hidden tests, other submissions and grader outputs, and refuses to
+start processes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError
+
+from nnlearn.grading import kernel_code
+
+KERNEL_CODE = inspect.getsource(kernel_code)
+_LIVE_GROUPS: set[int] = set()  # process groups of this process's running kernels
+
+
+def kill_all() -> None:
+    """SIGKILL every kernel this process started and has not stopped (e.g. on SIGTERM)."""
+    for pgid in list(_LIVE_GROUPS):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+        _LIVE_GROUPS.discard(pgid)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission.
+
+    Parameters
+    ----------
+    cell_timeout : float
+        Seconds one cell may run (``--timeout-cell``).
+    notebook_timeout : float
+        Seconds for the whole submission, restarts and hidden tests included
+        (``--timeout-notebook``).
+    memory_mb : int
+        Address-space limit of the kernel process in MiB (``--memory``).
+    max_output : int
+        Characters of output kept per cell.
+    """
+
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 600.0
+    memory_mb: int = 4096
+    max_output: int = 1_000_000
+
+
+@dataclass
+class CellResult:
+    """What happened to one cell.
+
+    ``status`` is ``"ok"`` or ``"error"`` (from the execute reply), ``"timeout"``
+    or ``"dead"`` (the kernel died). ``outputs`` are nbformat output dicts
+    (capped); ``exit_code`` is the dead kernel's exit status when known.
+    """
+
+    status: str
+    ename: str = ""
+    evalue: str = ""
+    outputs: list = field(default_factory=list)
+    truncated: bool = False
+    exit_code: int | None = None
+
+    @property
+    def memory_error(self) -> bool:
+        """True if the cell raised MemoryError (or a subclass such as NumPy's)."""
+        return self.status == "error" and "MemoryError" in self.ename
+
+
+def _set_limits(setrlimit, limit: int) -> None:
+    setrlimit(resource.RLIMIT_AS, (limit, limit))
+    setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class _PythonSpecs(KernelSpecManager):
+    """Always this interpreter's ipykernel, whatever kernelspecs the user installed."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        return KernelSpec(argv=argv, display_name="Python 3", language="python")
+
+
+class _CappedClient(NotebookClient):
+    """nbclient keeping only text outputs, at most ``max_output`` characters per cell.
+
+    Rich outputs (figures, HTML) are reduced to their ``text/plain`` form: the
+    grader only ever shows text, and a student's plots must not count as a flood.
+    """
+
+    max_output = 1_000_000
+
+    def reset_cap(self) -> None:
+        self.kept, self.truncated = 0, False
+
+    def output(self, outs, msg, display_id, cell_index):  # noqa: D102 - nbclient hook
+        content = msg.get("content", {})
+        data = content.get("data")
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if k == "text/plain"}
+            msg = {**msg, "content": {**content, "data": data}}
+        size = len(str(content.get("text", ""))) + len(str(data or ""))
+        size += len(str(content.get("traceback", "")))
+        if self.kept + size > self.max_output:
+            if not self.truncated:
+                note = f"[output truncated after {self.max_output} characters]\n"
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+            self.truncated = True
+            return None
+        self.kept += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class Sandbox:
+    """A fresh, limited, guarded kernel running in ``workdir``.
+
+    Parameters
+    ----------
+    workdir : str
+        Empty directory: the kernel's cwd, and the only grader directory it may read.
+    private : str
+        Grader-private directory for the connection file.
+    limits : Limits
+    denied : list of str
+        Paths the kernel must not access (see ``install_guard``).
+
+    Use as a context manager; :meth:`run` executes one cell.
+    """
+
+    def __init__(self, workdir: str, private: str, limits: Limits, denied: list[str]):
+        self.workdir, self.limits = workdir, limits
+        name = os.path.join(private, f"k-{uuid.uuid4().hex[:12]}")  # short: socket paths
+        self.km = AsyncKernelManager(
+            kernel_name="python3",
+            kernel_spec_manager=_PythonSpecs(),
+            connection_file=name + ".json",
+            transport="ipc",  # Unix sockets in the private directory: no TCP port races
+            ip=name,
+        )
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+        self.client = _CappedClient(
+            nb,
+            km=self.km,
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            shutdown_kernel="immediate",
+            startup_timeout=60,
+            iopub_timeout=10,
+        )
+        self.client.max_output = limits.max_output
+        self.client.on_cell_executed = self._on_executed
+        self._reply: dict = {}
+        self._start(denied)
+
+    def _start(self, denied: list[str]) -> None:
+        limit = int(self.limits.memory_mb) * 2**20
+        options = {}
+        if not hasattr(resource, "prlimit"):  # macOS: set the limits in the child instead
+            options["preexec_fn"] = lambda: _set_limits(resource.setrlimit, limit)
+        self.client.start_new_kernel(
+            cwd=self.workdir,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            **options,
+        )
+        pgid = getattr(self.km.provisioner, "pgid", None)
+        if pgid and pgid != os.getpgrp():
+            _LIVE_GROUPS.add(pgid)
+        try:
+            if hasattr(resource, "prlimit"):
+                pid = self.km.provisioner.pid
+                _set_limits(lambda *args: resource.prlimit(pid, *args), limit)
+            self.client.start_new_kernel_client()
+            code = (
+                f"exec(compile({KERNEL_CODE!r} + '\\ninstall_guard(D, A)\\n', '<nnlearn>', 'exec'),"
+                f" {{'D': {denied!r}, 'A': {[self.workdir]!r}}})"
+            )
+            msg_id = self.client.kc.execute(code, silent=True, store_history=False)
+            reply = self.client.wait_for_reply(msg_id)
+            if reply is None or reply["content"]["status"] != "ok":
+                raise RuntimeError("could not install the file guard in the kernel")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _on_executed(self, cell, cell_index, execute_reply) -> None:
+        self._reply = execute_reply.get("content", {}) if execute_reply else {}
+
+    def run(self, source: str, timeout: float, store_history: bool = True) -> CellResult:
+        """Execute ``source`` as one cell with at most ``timeout`` seconds."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.timeout_func = lambda _cell: max(1, math.ceil(timeout))
+        self.client.reset_cap()
+        self._reply = {}
+        try:
+            self.client.execute_cell(cell, 0, store_history=store_history)
+        except CellTimeoutError:
+            return CellResult("timeout", outputs=cell.outputs, truncated=self.client.truncated)
+        except Exception as error:  # noqa: BLE001 - DeadKernelError, or zmq / asyncio errors:
+            # the kernel is gone or unusable either way; the runner kills it and starts another
+            return CellResult(
+                "dead", evalue=str(error)[:200], outputs=cell.outputs, exit_code=self.exit_code()
+            )
+        reply = self._reply
+        status = "ok" if reply.get("status") == "ok" else "error"
+        return CellResult(
+            status,
+            ename=str(reply.get("ename", "")),
+            evalue=str(reply.get("evalue", ""))[:2000],
+            outputs=cell.outputs,
+            truncated=self.client.truncated,
+        )
+
+    def exit_code(self) -> int | None:
+        """The kernel's exit status if it has exited (negative: killed by a signal)."""
+        process = getattr(self.km.provisioner, "process", None)
+        if process is None:
+            return None
+        try:
+            return process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        """Kill the kernel (and anything in its process group) and free its resources."""
+        provisioner = self.km.provisioner
+        pgid = getattr(provisioner, "pgid", None)
+        try:
+            if self.client.kc is not None:
+                self.client.kc.stop_channels()
+        except Exception:  # noqa: BLE001 - best effort while tearing down
+            pass
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001
+            pass
+        if pgid and pgid != os.getpgrp():
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
+            _LIVE_GROUPS.discard(pgid)
+        try:
+            run_sync(self.km.cleanup_resources)()
+        except Exception:  # noqa: BLE001
+            pass
+        self.client.kc = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,157 @@
+"""``nnlearn grade`` options that need their own run: the whole-notebook time budget,
+``--assignment``, HTML feedback, a random seed, a broken reference solution, and
+stopping a run with Ctrl-C / SIGTERM."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
+SOLUTION = FIXTURES / "solutions" / "00_toy.ipynb"
+ENV = {**os.environ, "NNLEARN_EXERCISE_SPECS": str(FIXTURES / "specs")}
+SLOW = "import time\ntime.sleep(4)\n"
+
+
+def _grade(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nnlearn.cli", "grade", *args, "--jobs", "2"]
+    return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
+
+
+def _solution_with(**sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.read(str(SOLUTION), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sources and cell.metadata["nbgrader"]["solution"]:
+            cell.source = sources[grade_id] + cell.source
+    return nb
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("options")
+    sub = root / "sub"
+    sub.mkdir()
+    nbformat.write(_solution_with(add_one=SLOW, square=SLOW), str(sub / "slow.ipynb"))
+    nometa = nbformat.read(str(SOLUTION), as_version=4)
+    del nometa.metadata["nnlearn"]
+    nbformat.write(nometa, str(sub / "alice.ipynb"))
+    done = _grade(str(sub), "--solutions", str(FIXTURES / "solutions"), "--assignment", "00_toy",
+                  "--timeout-cell", "5", "--timeout-notebook", "6", "--out", str(root / "g.csv"),
+                  "--feedback", str(root / "fb"), "--feedback-format", "html")
+    with open(root / "g.csv", newline="") as f:
+        rows = {Path(r["submission"]).stem: r for r in csv.DictReader(f)}
+    return done, rows, root
+
+
+def test_notebook_time_limit(run):
+    done, rows, _ = run
+    assert done.returncode == 0, done.stderr
+    assert rows["slow"]["status"] == "notebook time limit (6 s) reached in cell 7 (square)"
+    assert rows["slow"]["total"] == "0"
+
+
+def test_assignment_option_grades_notebooks_without_metadata(run):
+    _, rows, _ = run
+    assert (rows["alice"]["assignment"], rows["alice"]["total"], rows["alice"]["status"]) == (
+        "00_toy", "5", "ok")
+
+
+def test_html_feedback_and_random_seed(run):
+    done, _, root = run
+    assert sorted(p.name for p in (root / "fb").iterdir()) == ["alice.html", "slow.html"]
+    assert "<h2>square: 3 / 3 points</h2>" in (root / "fb" / "alice.html").read_text()
+    assert "(seed " in done.stdout
+
+
+def test_without_metadata_or_option_the_assignment_is_unknown(tmp_path):
+    nb = nbformat.read(str(SOLUTION), as_version=4)
+    del nb.metadata["nnlearn"]
+    nbformat.write(nb, str(tmp_path / "bob.ipynb"))
+    nbformat.write(nb, str(tmp_path / "bob_00_toy.ipynb"))  # a known name in the file name
+    done = _grade(str(tmp_path), "--solutions", str(FIXTURES / "solutions"),
+                  "--out", str(tmp_path / "g.csv"))
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "g.csv", newline="") as f:
+        rows = {Path(r["submission"]).stem: r for r in csv.DictReader(f)}
+    assert rows["bob"]["status"].startswith("unknown assignment")
+    assert (rows["bob_00_toy"]["total"], rows["bob_00_toy"]["status"]) == ("5", "ok")
+
+
+def test_broken_reference_solution_stops_with_exit_2(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    broken = _solution_with(square="import numpy as np\nnp.multiply = None\n")
+    nbformat.write(broken, str(solutions / "00_toy.ipynb"))
+    nbformat.write(nbformat.read(str(SOLUTION), as_version=4), str(tmp_path / "s.ipynb"))
+    done = _grade(str(tmp_path / "s.ipynb"), "--solutions", str(solutions),
+                  "--out", str(tmp_path / "g.csv"))
+    assert done.returncode == 2
+    assert "reference solution" in done.stderr
+    assert not (tmp_path / "g.csv").exists()
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_stops_at_once_and_kills_the_kernels(tmp_path, signum):
+    nb = _solution_with(add_one="while True:\n    pass\n")
+    for i in range(3):
+        nbformat.write(nb, str(tmp_path / f"loop{i}.ipynb"))
+    command = [sys.executable, "-m", "nnlearn.cli", "grade", str(tmp_path), "--jobs", "2",
+               "--solutions", str(FIXTURES / "solutions"), "--out", str(tmp_path / "g.csv")]
+    child = subprocess.Popen(command, env=ENV, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    kernels: set[int] = set()
+    while len(kernels) < 2 and time.monotonic() < deadline:  # both workers run a kernel
+        time.sleep(0.5)
+        family = _descendants(child.pid)
+        kernels = {p for p in family if b"ipykernel_launcher" in _cmdline(p)}
+    family = _descendants(child.pid)
+    child.send_signal(signum)
+    start = time.monotonic()
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert time.monotonic() - start < 10
+    assert "interrupted" in err and not (tmp_path / "g.csv").exists()
+    time.sleep(0.5)
+    assert kernels and not [p for p in family if _alive(p)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -1,0 +1,474 @@
+"""Unit tests of the grader's parts that need no kernel (fast).
+
+Reading and rebuilding submissions, hidden cases, reading kernel outputs
+defensively, scoring, the gradebook and feedback files, the file guard (in a
+plain subprocess) and argument validation.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from nnlearn.exercises.compare import from_plain, to_plain
+from nnlearn.exercises.registry import PUBLIC_SEED
+from nnlearn.grading import cases as hidden
+from nnlearn.grading import report
+from nnlearn.grading.batch import find_submissions
+from nnlearn.grading.notebook import (
+    NotebookProblem,
+    assignment_of,
+    graded_exercises,
+    load_submission,
+    nbgrader_meta,
+    rebuild,
+    student_template,
+)
+from nnlearn.grading.runner import RunRecord, _exit_status, read_results
+from nnlearn.grading.sandbox import KERNEL_CODE
+from nnlearn.grading.scoring import (
+    Assignment,
+    ExerciseResult,
+    SubmissionResult,
+    gradebook_columns,
+    score,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
+SOLUTION = FIXTURES / "solutions" / "00_toy.ipynb"
+EXERCISE = FIXTURES / "exercises" / "00_toy.ipynb"
+
+
+@pytest.fixture(autouse=True)
+def toy_specs(monkeypatch):
+    monkeypatch.setenv("NNLEARN_EXERCISE_SPECS", str(FIXTURES / "specs"))
+
+
+@pytest.fixture
+def template():
+    return student_template(nbformat.read(str(SOLUTION), as_version=4))
+
+
+def _exercise() -> nbformat.NotebookNode:
+    return nbformat.read(str(EXERCISE), as_version=4)
+
+
+def _by_id(cells, grade_id):
+    return next(c for c in cells if nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+# -- reading submissions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"", "empty file"),
+        (b"  \n", "empty file"),
+        (b'{"cells": [', "invalid JSON (line 1, column 12)"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b"[1, 2]", "not a notebook"),
+        (b'{"cells": "none"}', "not a notebook"),
+    ],
+)
+def test_unreadable_submissions_raise_their_status(data, status):
+    with pytest.raises(NotebookProblem, match=status.replace("(", r"\(").replace(")", r"\)")):
+        load_submission(data)
+
+
+def test_assignment_from_metadata():
+    nb = load_submission(EXERCISE.read_bytes())
+    assert assignment_of(nb) == "00_toy"
+    assert assignment_of({"metadata": {"nnlearn": "00_toy"}}) is None
+    assert assignment_of({"metadata": []}) is None
+
+
+# -- the instructor's copy and the rebuild ------------------------------------------------
+
+
+def test_student_template_drops_solution_only_cells_and_hidden_tests(template):
+    sources = [c.source for c in template.cells]
+    assert not any("solution-only" in s for s in sources)
+    assert not any("HIDDEN TESTS" in s for s in sources)
+    assert [c.source for c in _exercise().cells if c.cell_type == "code"] != []
+    assert len(template.cells) == len(_exercise().cells)
+
+
+def test_graded_exercises(template):
+    found = graded_exercises(template)
+    assert [(e.grade_id, e.function, e.exercise_id, e.points) for e in found] == [
+        ("check_add_one", "add_one", "toy.add_one", 2.0),
+        ("check_square", "square", "toy.square", 3.0),
+    ]
+    assert template.cells[found[0].solution_cell].metadata.nbgrader.grade_id == "add_one"
+
+
+def test_graded_exercises_rejects_check_cell_without_points(template):
+    nb = copy.deepcopy(template)
+    _by_id(nb.cells, "check_square").metadata.nbgrader.points = "three"
+    with pytest.raises(ValueError, match="points >= 0"):
+        graded_exercises(nb)
+
+
+def test_rebuild_takes_only_solution_sources(template):
+    sub = _exercise()
+    _by_id(sub.cells, "add_one").source = "def add_one(x):\n    return x + 1"
+    check = _by_id(sub.cells, "check_add_one")
+    check.source, check.metadata["tags"] = "pass", ["skip-execution", "raises-exception"]
+    check.metadata.nbgrader["points"] = 99
+    sub.cells[0].source = "# edited"
+    sub.cells.insert(2, nbformat.v4.new_code_cell("print('extra cell')"))
+    cells, missing = rebuild(template, sub)
+    assert missing == []
+    assert len(cells) == len(template.cells)
+    for new, old in zip(cells, template.cells, strict=True):
+        if nbgrader_meta(old).get("solution"):
+            continue
+        assert (new["source"], new["cell_type"], new["metadata"]) == (
+            old.source, old.cell_type, old.metadata)
+    assert _by_id(cells, "add_one")["source"] == "def add_one(x):\n    return x + 1"
+    assert _by_id(cells, "square")["source"] == _by_id(sub.cells, "square").source
+
+
+def test_rebuild_retyped_solution_cell_runs_as_code(template):
+    sub = _exercise()
+    cell = _by_id(sub.cells, "add_one")
+    cell.cell_type = "markdown"
+    cells, _ = rebuild(template, sub)
+    assert _by_id(cells, "add_one")["cell_type"] == "code"
+
+
+def test_rebuild_reports_missing_and_renamed_cells(template):
+    sub = _exercise()
+    sub.cells = [c for c in sub.cells if nbgrader_meta(c).get("grade_id") != "add_one"]
+    _by_id(sub.cells, "square").metadata.nbgrader.grade_id = "square2"
+    cells, missing = rebuild(template, sub)
+    assert missing == ["add_one", "square"]
+    assert "def " not in _by_id(cells, "add_one")["source"]
+
+
+def test_rebuild_copes_with_malformed_metadata(template):
+    sub = _exercise()
+    sub.cells[3]["metadata"] = ["not", "a", "dict"]
+    sub.cells[4]["metadata"] = {"nbgrader": "broken"}
+    cells, missing = rebuild(template, sub)
+    assert len(cells) == len(template.cells)
+
+
+def test_rebuild_of_the_solution_is_the_solution():
+    solution = nbformat.read(str(SOLUTION), as_version=4)
+    template = student_template(solution)
+    cells, missing = rebuild(template, solution)
+    assert missing == []
+    assert "reference-marker" in _by_id(cells, "add_one")["source"]
+
+
+# -- hidden cases -------------------------------------------------------------------------
+
+
+def test_hidden_cases_come_from_the_seed():
+    a = hidden.draw("toy.add_one", 1, {}, {})
+    b = hidden.draw("toy.add_one", 1, {}, {})
+    c = hidden.draw("toy.add_one", 2, {}, {})
+    assert a.n_cases == 4
+    xs = [case["x"] for case in from_plain(a.plain)]
+    assert all(np.array_equal(x, y["x"]) for x, y in zip(xs, from_plain(b.plain), strict=True))
+    assert not np.array_equal(xs[0], from_plain(c.plain)[0]["x"])
+    from nnlearn.exercises.registry import get_exercise
+
+    public = get_exercise("toy.add_one").cases(PUBLIC_SEED)
+    assert not any(p["x"].shape == x.shape and np.allclose(p["x"], x) for p in public[:3]
+                   for x in xs[:3])
+    assert (a.rtol, a.atol, a.title) == (1e-5, 1e-7, "add one to every entry of x")
+
+
+def test_instructor_test_files_add_cases(tmp_path):
+    extra, tolerances = hidden.load_test_files(FIXTURES / "hidden")
+    tests = hidden.draw("toy.add_one", 3, extra, tolerances)
+    assert tests.n_cases == 5 and from_plain(tests.plain)[-1]["x"].shape == (7, 2)
+    (tmp_path / "new.py").write_text(textwrap.dedent("""
+        HIDDEN_TESTS = {"toy.brand_new": lambda rng: [{"x": rng.random(2)}]}
+        TOLERANCES = {"toy.brand_new": {"rtol": 0.5}}
+    """))
+    (tmp_path / "_private.py").write_text("raise RuntimeError('skipped')")
+    extra, tolerances = hidden.load_test_files(tmp_path)
+    tests = hidden.draw("toy.brand_new", 3, extra, tolerances)
+    assert (tests.n_cases, tests.rtol, tests.atol) == (1, 0.5, hidden.DEFAULT_ATOL)
+
+
+def test_hidden_cases_errors(tmp_path):
+    with pytest.raises(ValueError, match="No hidden tests for exercise 'toy.nothing'"):
+        hidden.draw("toy.nothing", 0, {}, {})
+    (tmp_path / "bad.py").write_text("HIDDEN_TESTS = {'toy.add_one': 3}")
+    with pytest.raises(TypeError, match="HIDDEN_TESTS"):
+        hidden.load_test_files(tmp_path)
+    with pytest.raises(ValueError, match="not plain data"):
+        hidden.draw("toy.x", 0, {"toy.x": [lambda rng: [{"x": object()}]]}, {})
+
+
+# -- reading the kernel's outputs -----------------------------------------------------------
+
+
+def _npz(path, **arrays):
+    np.savez(path, **arrays)
+    return str(path)
+
+
+def test_read_results_round_trip(tmp_path):
+    arrays = {f"0:{k}": v for k, v in to_plain((np.ones(2), 3.0)).items()}
+    arrays["1:error"] = np.array("ZeroDivisionError")
+    results = read_results(_npz(tmp_path / "out.npz", **arrays), 3)
+    assert results[0][0] == "ok" and np.array_equal(results[0][1][0], np.ones(2))
+    assert results[1] == ("error", "ZeroDivisionError")
+    assert results[2] == ("error", "invalid output")  # missing case
+
+
+def test_read_results_rejects_symlinks_pickles_and_bombs(tmp_path):
+    secret = _npz(tmp_path / "secret.npz", **{"0:__structure__": np.array("{}")})
+    os.symlink(secret, tmp_path / "link.npz")
+    with pytest.raises(ValueError, match="no output file"):
+        read_results(str(tmp_path / "link.npz"), 1)
+    with pytest.raises(ValueError, match="no output file"):
+        read_results(str(tmp_path / "absent.npz"), 1)
+    np.savez(tmp_path / "pickle.npz", x=np.array([object()], dtype=object))
+    with pytest.raises(ValueError):
+        read_results(str(tmp_path / "pickle.npz"), 1)
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("0:a0.npy", b"\0" * (300 * 2**20))
+    with pytest.raises(ValueError, match="too large"):
+        read_results(str(tmp_path / "bomb.npz"), 1)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError):
+        read_results(str(tmp_path / "junk.npz"), 1)
+
+
+def test_exit_status_wording():
+    assert [_exit_status(c) for c in (None, 1, -9, -11)] == [
+        "", " (exit code 1)", " (killed by SIGKILL)", " (killed by SIGSEGV)"]
+
+
+# -- scoring --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def toy_assignment(template):
+    exercises = graded_exercises(template)
+    tests = {e.grade_id: hidden.draw(e.exercise_id, 0, {}, {}) for e in exercises}
+    reference = {g: [c["x"] + 1.0 if g == "check_add_one" else c["x"] ** 2
+                     for c in from_plain(t.plain)] for g, t in tests.items()}
+    return Assignment("00_toy", SOLUTION, template, [], exercises, tests, reference)
+
+
+def _record(assignment, **changes):
+    record = RunRecord("x")
+    record.received = {g: [("ok", v) for v in values] for g, values in assignment.reference.items()}
+    for key, value in changes.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_score_full_marks_and_all_or_nothing(toy_assignment):
+    result = score(toy_assignment, _record(toy_assignment), [])
+    assert (result.total, result.max_total, result.status) == (5, 5, "ok")
+    record = _record(toy_assignment)
+    record.received["check_add_one"][-1] = ("ok", np.zeros((1, 1)) + 1.5)
+    record.received["check_square"][0] = ("error", "ValueError")
+    result = score(toy_assignment, record, [])
+    add_one, square = result.exercises
+    assert (add_one.points, add_one.matched, add_one.n_cases) == (0, 3, 4)
+    assert (square.points, square.case_errors) == (0, {"ValueError": 1})
+    assert result.status == "ok"
+
+
+def test_score_problems_reach_the_status(toy_assignment):
+    record = _record(toy_assignment, blocked={"check_square": "timeout (1 s) in cell 7 (square)"},
+                     problems=[("check_square", "timeout (1 s) in cell 7 (square)")])
+    result = score(toy_assignment, record, ["add_one"])
+    assert [e.points for e in result.exercises] == [0, 0]
+    assert result.status == ("exercise cell missing or renamed: add_one; "
+                             "timeout (1 s) in cell 7 (square)")
+
+
+def test_score_reports_solution_cell_errors_only_when_they_cost_points(toy_assignment):
+    record = _record(toy_assignment, cell_errors={"check_add_one": "ValueError: oops"})
+    assert score(toy_assignment, record, []).status == "ok"
+    record.received["check_add_one"] = [("error", "NameError")] * 4
+    assert score(toy_assignment, record, []).status == "ValueError: oops (solution cell add_one)"
+
+
+def test_score_outputs_cannot_lie_about_equality(toy_assignment):
+    class Yes(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, bool)
+
+    record = _record(toy_assignment)
+    record.received["check_add_one"] = [("ok", np.zeros_like(v).view(Yes))
+                                        for _, v in record.received["check_add_one"]]
+    assert score(toy_assignment, record, []).exercises[0].points == 0
+
+
+# -- gradebook and feedback -------------------------------------------------------------------
+
+
+def _result(name, assignment="00_toy", points=(2.0, 3.0), status="ok"):
+    exercises = [ExerciseResult("check_add_one", "add_one", "add <one>", points[0], 2, 1, 1),
+                 ExerciseResult("check_square", "square", "square", points[1], 3, 1, 1,
+                                public="✓ square passed\n```\n")]
+    return SubmissionResult(name, assignment, exercises, status, 1.0)
+
+
+def test_gradebook_csv(tmp_path):
+    path = tmp_path / "deep" / "grades.csv"
+    results = [_result("a/x.ipynb"), _result("b/x.ipynb", points=(0, 1.5), status="a, b"),
+               SubmissionResult("c.ipynb", None, [], "empty file")]
+    report.write_gradebook(results, path)
+    assert path.read_text().splitlines() == [
+        "submission,assignment,check_add_one,check_square,total,max_total,status",
+        "a/x.ipynb,00_toy,2,3,5,5,ok",
+        'b/x.ipynb,00_toy,0,1.5,1.5,5,"a, b"',
+        "c.ipynb,,,,0,,empty file",
+    ]
+
+
+def test_gradebook_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "grades.csv"
+    path.write_text("old gradebook\n")
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_gradebook([_result("x.ipynb")], path)
+    assert path.read_text() == "old gradebook\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+
+
+def test_gradebook_columns_union_in_order():
+    other = SubmissionResult("y", "01_x", [ExerciseResult("check_f", "f", "f", 1, 1, 1, 1)], "ok")
+    assert gradebook_columns([_result("x"), other]) == ["check_add_one", "check_square", "check_f"]
+
+
+def test_feedback_files(tmp_path):
+    results = [_result("a/x.ipynb"), _result("b/x.ipynb"), _result("c/y.ipynb")]
+    report.write_feedback(results, tmp_path / "md")
+    assert sorted(p.name for p in (tmp_path / "md").iterdir()) == ["a__x.md", "b__x.md", "y.md"]
+    text = (tmp_path / "md" / "y.md").read_text()
+    assert "## square: 3 / 3 points" in text and "~~~~text" in text
+    report.write_feedback(results[:1], tmp_path / "html", "html")
+    page = (tmp_path / "html" / "x.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "add &lt;one&gt;" in page
+
+
+def test_progress_and_summary():
+    results = [_result("x.ipynb"), _result("y.ipynb", points=(0, 0), status="empty file")]
+    assert report.progress_line(2, 12, results[0]) == "[ 2/12] x.ipynb  5/5  ok  (1.0 s)"
+    assert report.summary(results, 3.0, 7) == (
+        "Graded 2 submission(s) in 3.0 s (seed 7): mean 2.50, min 0, max 5 (out of 5); "
+        "1 not ok."
+    )
+
+
+# -- finding submissions and the command line -----------------------------------------------
+
+
+def test_find_submissions(tmp_path):
+    (tmp_path / "b.ipynb").write_text("{}")
+    (tmp_path / "a.ipynb").write_text("{}")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    assert find_submissions([str(tmp_path)]) == [tmp_path / "a.ipynb", tmp_path / "b.ipynb"]
+    with pytest.raises(FileNotFoundError, match="'SUBMISSION' argument"):
+        find_submissions([str(tmp_path / "missing.ipynb")])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--jobs", "0", "The '--jobs' parameter must be an int >= 1. Got '0' instead."),
+     ("--timeout-cell", "x", "The '--timeout-cell' parameter must be a number >= 1"),
+     ("--memory", "10", "The '--memory' parameter must be an int >= 256")],
+)
+def test_cli_rejects_bad_options(capsys, option, value, message):
+    from nnlearn.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["grade", "x.ipynb", option, value])
+    assert message in capsys.readouterr().err
+
+
+def test_cli_setup_errors_exit_2(tmp_path, capsys):
+    from nnlearn.cli import main
+
+    assert main(["grade", str(tmp_path / "nothing.ipynb")]) == 2
+    assert main(["grade", str(tmp_path)]) == 2
+    assert "no .ipynb files" in capsys.readouterr().err
+    (tmp_path / "a.ipynb").write_bytes(EXERCISE.read_bytes())
+    assert main(["grade", str(tmp_path), "--solutions", str(tmp_path / "none"),
+                 "--out", str(tmp_path / "g.csv")]) == 2
+    assert "'--solutions' directory must exist" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path), "--solutions", str(FIXTURES / "solutions"),
+                 "--assignment", "00_tyo", "--out", str(tmp_path / "g.csv")]) == 2
+    assert "The '--assignment' parameter must be one of ['00_toy']" in capsys.readouterr().err
+    assert not (tmp_path / "g.csv").exists()
+
+
+# -- the file guard (installed in a plain interpreter, as in a kernel) ------------------------
+
+
+def test_guard_refuses_denied_paths_and_processes(tmp_path):
+    denied, allowed = tmp_path / "denied", tmp_path / "denied" / "work"
+    allowed.mkdir(parents=True)
+    (denied / "secret.txt").write_text("secret")
+    (allowed / "mine.txt").write_text("mine")
+    script = KERNEL_CODE + textwrap.dedent(f"""
+        import os, subprocess, shutil
+        install_guard([{str(denied)!r}], [{str(allowed)!r}])
+        os.chdir({str(allowed)!r})
+        def attempt(name, action):
+            try:
+                action()
+            except PermissionError:
+                print(name, "refused")
+            else:
+                print(name, "allowed")
+        attempt("own file", lambda: open("mine.txt").read())
+        attempt("write own dir", lambda: open("new.txt", "w").write("x"))
+        attempt("secret", lambda: open("../secret.txt").read())
+        attempt("os.open", lambda: os.open({str(denied / "secret.txt")!r}, os.O_RDONLY))
+        attempt("listdir", lambda: os.listdir(".."))
+        attempt("symlink", lambda: (os.symlink("../secret.txt", "s"), open("s").read()))
+        attempt("hardlink", lambda: os.link("../secret.txt", "h"))
+        attempt("copy", lambda: shutil.copy("../secret.txt", "c"))
+        attempt("subprocess", lambda: subprocess.run(["cat", "../secret.txt"]))
+        attempt("system", lambda: os.system("true"))
+        attempt("fork", lambda: os.fork())
+        attempt("parent memory", lambda: open(f"/proc/{{os.getppid()}}/environ").read())
+        import socket
+        attempt("unix socket", lambda: socket.socket(socket.AF_UNIX).connect("../sock"))
+        attempt("own proc", lambda: open("/proc/self/status").read())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    verdicts = dict(line.rsplit(" ", 1) for line in done.stdout.splitlines())
+    assert verdicts == {
+        "own file": "allowed", "write own dir": "allowed", "secret": "refused",
+        "os.open": "refused", "listdir": "refused", "symlink": "refused",
+        "hardlink": "refused", "copy": "refused", "subprocess": "refused", "system": "refused",
+        "fork": "refused", "parent memory": "refused", "unix socket": "refused",
+        "own proc": "allowed",
+    }
+
+
+def test_kernel_code_is_sent_as_text():
+    """The kernel gets source text, so the grader's module never enters it."""
+    assert "def install_guard" in KERNEL_CODE and "def run_cases" in KERNEL_CODE
+    compile(KERNEL_CODE, "<kernel>", "exec")
