@@ -21,7 +21,7 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.mask = x > 0  # where the gradient flows
-        return np.maximum(x, 0)
+        return x * self.mask  # = max(x, 0); NumPy multiplies faster than it takes a maximum
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         return dout * self.mask
