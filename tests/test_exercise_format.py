@@ -398,13 +398,17 @@ def test_authoring_helpers():
 # -- nbgrader itself -------------------------------------------------------------------------
 
 
-def test_nbgrader_generate_and_autograde(tmp_path):
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_nbgrader_generate_and_autograde(path, tmp_path):
+    """nbgrader takes every solution notebook as it is: solution full marks, student versions 0."""
     pytest.importorskip("nbgrader")
     from nbgrader.api import Gradebook
 
+    points = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in read_notebook(path).cells
+                 if c.metadata.get("nbgrader", {}).get("grade"))
     course = tmp_path / "course"
     (course / "source" / "ps1").mkdir(parents=True)
-    (course / "source" / "ps1" / DEMO.name).write_bytes(DEMO.read_bytes())
+    (course / "source" / "ps1" / path.name).write_bytes(path.read_bytes())
     (course / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n"
     )
@@ -419,21 +423,21 @@ def test_nbgrader_generate_and_autograde(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
 
     nbgrader("generate_assignment", "ps1")
-    released = course / "release" / "ps1" / DEMO.name
+    released = course / "release" / "ps1" / path.name
     submissions = {
-        "solution": DEMO.read_text(encoding="utf-8"),
+        "solution": path.read_text(encoding="utf-8"),
         "release": released.read_text(encoding="utf-8"),  # nbgrader's own student version
-        "exercise": generated(DEMO),  # ours
+        "exercise": generated(path),  # ours
     }
     for student, text in submissions.items():
         (course / "submitted" / student / "ps1").mkdir(parents=True)
-        (course / "submitted" / student / "ps1" / DEMO.name).write_text(text, encoding="utf-8")
+        (course / "submitted" / student / "ps1" / path.name).write_text(text, encoding="utf-8")
     nbgrader("autograde", "ps1", "--create")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {s: gradebook.find_submission("ps1", s).score for s in submissions}
         max_score = gradebook.find_submission("ps1", "solution").max_score
-    assert max_score == 3
-    assert scores == {"solution": 3, "release": 0, "exercise": 0}
+    assert max_score == points > 0
+    assert scores == {"solution": points, "release": 0, "exercise": 0}
 
 
 # -- compare and plain data ------------------------------------------------------------------
