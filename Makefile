@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
+# Jupyter refuses to run as root (e.g. in a container) unless told that it is on purpose.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: course test setup setup-test lint exercises clean
 
@@ -19,7 +21,7 @@ setup-test: $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
 
 course: setup
-	$(BIN)/jupyter lab lessons/
+	$(BIN)/jupyter lab $(ROOT_FLAG) lessons/01_perceptron.ipynb
 
 test: setup-test
 	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
