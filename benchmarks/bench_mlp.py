@@ -9,8 +9,10 @@ batch 128, float32) for one epoch on 60,000 synthetic samples:
                  batch): no library can be faster than this on the same BLAS;
 * ``torch``    — PyTorch CPU at its fastest (``Adam(fused=True)``), if installed.
 
-All use the same number of threads; runs are interleaved and the median of
-``--repeats`` is reported, because a shared machine swings +-30% run to run.
+All use the same number of threads; runs are interleaved (one round = one run of
+each) and medians of ``--repeats`` rounds are reported, because a shared machine
+swings +-30% run to run. The ratios are medians of per-round ratios, so a round
+in which the whole machine was slow compares like with like.
 The last line is machine-readable::
 
     ratio_vs_floor=X.XX ratio_vs_torch=Y.YY
@@ -132,8 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in times.items():
         spread = ", ".join(f"{v:.3f}" for v in values)
         print(f"{name:8s} median {medians[name]:.3f} s/epoch   runs: {spread}")
-    ratio_torch = medians["nnlearn"] / medians["torch"] if torch is not None else float("nan")
-    print(f"ratio_vs_floor={medians['nnlearn'] / medians['floor']:.2f} ratio_vs_torch={ratio_torch:.2f}")
+    # The ratios pair each nnlearn run with the floor / torch run of the same round: on a
+    # shared machine whole rounds speed up or slow down together, and pairing cancels that.
+    ratio_floor = statistics.median(n / f for n, f in zip(times["nnlearn"], times["floor"], strict=True))
+    ratio_torch = float("nan")
+    if torch is not None:
+        ratio_torch = statistics.median(n / t for n, t in zip(times["nnlearn"], times["torch"], strict=True))
+    print(f"ratio_vs_floor={ratio_floor:.2f} ratio_vs_torch={ratio_torch:.2f}")
     return 0
 
 
