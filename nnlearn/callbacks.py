@@ -3,6 +3,7 @@
 A callback overrides any of::
 
     on_train_begin(model)
+    on_batch_end(model, step, loss)    # after every optimizer step (step counts from 1)
     on_epoch_end(model, epoch, logs)   # logs: this epoch's {"loss": ..., "val_loss": ...}
     on_train_end(model)
 
@@ -25,6 +26,9 @@ class Callback:
     def on_train_begin(self, model) -> None:
         """Called once before the first epoch."""
 
+    def on_batch_end(self, model, step: int, loss: float) -> None:
+        """Called after each optimizer step (``step`` counts from 1 over the whole fit) with the batch loss."""
+
     def on_epoch_end(self, model, epoch: int, logs: dict[str, float]) -> None:
         """Called after each epoch (``epoch`` counts from 1) with that epoch's metrics."""
 
@@ -33,16 +37,24 @@ class Callback:
 
 
 class LambdaCallback(Callback):
-    """Turn a plain function ``fn(model, epoch, logs)`` into an end-of-epoch callback.
+    """Turn plain functions into a callback: ``on_epoch_end(model, epoch, logs)`` and/or
+    ``on_batch_end(model, step, loss)``.
 
-    Handy in lessons, e.g. to redraw a decision boundary every few epochs.
+    Handy in lessons, e.g. to redraw a decision boundary every few epochs or to
+    record the loss of every single update.
     """
 
-    def __init__(self, on_epoch_end: Callable) -> None:
-        self.fn = on_epoch_end
+    def __init__(self, on_epoch_end: Callable | None = None, on_batch_end: Callable | None = None) -> None:
+        self.epoch_fn = on_epoch_end
+        self.batch_fn = on_batch_end
+
+    def on_batch_end(self, model, step: int, loss: float) -> None:
+        if self.batch_fn is not None:
+            self.batch_fn(model, step, loss)
 
     def on_epoch_end(self, model, epoch: int, logs: dict[str, float]) -> None:
-        self.fn(model, epoch, logs)
+        if self.epoch_fn is not None:
+            self.epoch_fn(model, epoch, logs)
 
 
 class EarlyStopping(Callback):

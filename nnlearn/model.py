@@ -212,13 +212,15 @@ class Sequential:
             x_val = y_val = None
 
         self.history_ = {}
+        self.steps_ = 0  # optimizer steps taken in this fit
         self.stop_training = False
         for callback in callbacks:
             callback.on_train_begin(self)
         bar = tqdm(range(1, epochs + 1), disable=not verbose, unit="epoch", leave=True)
         try:
             for epoch in bar:
-                logs = self._train_one_epoch(x, y, loss, optimizer, batch_size, shuffle, rng, epoch)
+                logs = self._train_one_epoch(x, y, loss, optimizer, batch_size, shuffle, rng, epoch,
+                                             callbacks)
                 if x_val is not None:
                     val = self.evaluate(x_val, y_val, loss)
                     logs.update({f"val_{key}": value for key, value in val.items()})
@@ -235,7 +237,7 @@ class Sequential:
             callback.on_train_end(self)
         return self
 
-    def _train_one_epoch(self, x, y, loss, optimizer, batch_size, shuffle, rng, epoch):
+    def _train_one_epoch(self, x, y, loss, optimizer, batch_size, shuffle, rng, epoch, callbacks):
         self.train()
         total_loss, total_correct, seen = 0.0, 0.0, 0
         lr = getattr(optimizer, "current_lr", None)
@@ -252,6 +254,9 @@ class Sequential:
                     )
                 self.backward(loss.backward(), need_dx=False)
                 optimizer.step()
+                self.steps_ += 1
+                for callback in callbacks:
+                    callback.on_batch_end(self, self.steps_, batch_loss)
                 n = len(x_batch)
                 total_loss += batch_loss * n
                 batch_accuracy = _accuracy(loss, out, y_batch)

@@ -106,12 +106,25 @@ def test_early_stopping_restores_best_weights():
     seen = []
     model.fit(x, y, loss=SoftmaxCrossEntropy(), optimizer=Adam(model.parameters(), lr=0.05),
               epochs=200, batch_size=8, validation_data=(x_val, y_val), rng=0, verbose=False,
-              callbacks=[stopper, LambdaCallback(lambda m, epoch, logs: seen.append(epoch))])
+              callbacks=[stopper, LambdaCallback(on_epoch_end=lambda m, epoch, logs: seen.append(epoch))])
     assert stopper.stopped_epoch_ is not None and stopper.stopped_epoch_ < 200
     assert seen[-1] == stopper.stopped_epoch_ == stopper.best_epoch_ + 3
     restored = model.evaluate(x_val, y_val, SoftmaxCrossEntropy())["loss"]
     assert restored == pytest.approx(stopper.best_value_, rel=1e-5)
     assert restored == pytest.approx(min(model.history_["val_loss"]), rel=1e-5)
+
+
+def test_batch_callbacks_see_every_step():
+    x, y = moons(100, rng=0)
+    model = mlp()
+    losses = []
+    model.fit(x, y, loss=SoftmaxCrossEntropy(), optimizer=SGD(model.parameters(), lr=0.1), epochs=3,
+              batch_size=32, verbose=False, callbacks=[LambdaCallback(on_batch_end=lambda m, step, loss:
+                                                                      losses.append((step, loss)))])
+    assert [step for step, _ in losses] == list(range(1, 3 * 4 + 1))  # ceil(100 / 32) = 4 per epoch
+    assert model.steps_ == 12
+    first_epoch = np.average([loss for _, loss in losses[:4]], weights=[32, 32, 32, 4])
+    assert first_epoch == pytest.approx(model.history_["loss"][0], rel=1e-6)
 
 
 def test_early_stopping_needs_validation_metrics():
