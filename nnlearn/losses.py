@@ -286,7 +286,7 @@ class SoftmaxCrossEntropy(Loss):
         log_sums = np.log(sums)  # (N, 1)
         if y.ndim == 1:
             # -log p[n, y_n] = log_sums[n] - shifted[n, y_n]
-            value = np.mean(log_sums[:, 0] - shifted[np.arange(N), y])
+            value = (log_sums.sum() - shifted[np.arange(N), y].sum()) / N
         else:
             value = -np.sum(y * (shifted - log_sums)) / N  # (N, C) log-probabilities
         self._cache = (e, sums, y)
@@ -317,9 +317,8 @@ class SoftmaxCrossEntropy(Loss):
         elif y.dtype.kind not in "biu":
             raise TypeError(f"{name} expected integer class labels y; got dtype {y.dtype}")
         y = y.astype(np.intp, copy=False)
-        bad = (y < 0) | (y >= C)
-        if bad.any():
-            i = int(np.argmax(bad))
+        if y.min() < 0 or y.max() >= C:  # two reductions: cheaper than a mask per batch
+            i = int(np.argmax((y < 0) | (y >= C)))
             raise ValueError(f"{name} expected labels in [0, {C}); got {y[i]} at index {i}")
         return y
 

@@ -78,4 +78,4 @@ def accuracy(out: ArrayLike, y: ArrayLike, threshold: float | None = None) -> fl
                 f"accuracy expected y of shape (N,) = ({N},) with integer labels "
                 f"or (N, C) = ({N}, {C}) with one-hot rows; got {y.shape}"
             )
-    return float(np.mean(predicted == target))
+    return float(np.count_nonzero(predicted == target) / N)  # count / N: cheaper than np.mean

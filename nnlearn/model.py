@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -246,7 +248,7 @@ class Sequential:
             for x_batch, y_batch in minibatches(x, y, batch_size, shuffle=shuffle, rng=rng):
                 out = self.forward(x_batch)
                 batch_loss = loss.forward(out, y_batch)
-                if not np.isfinite(batch_loss):
+                if not math.isfinite(batch_loss):
                     raise TrainingDivergedError(
                         f"The loss became {batch_loss} at epoch {epoch} (after {seen} samples). "
                         f"Training diverged: try a lower learning rate (lr={getattr(optimizer, 'current_lr', '?')}), "
