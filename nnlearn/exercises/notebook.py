@@ -87,7 +87,14 @@ def write_notebook(nb: nbformat.NotebookNode, path: str | Path) -> None:
 
 
 def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """The cell's ``metadata["nbgrader"]`` dict, or ``{}`` if absent or malformed.
+
+    Defensive because the grader also reads students' notebooks, whose metadata
+    may have been edited into anything.
+    """
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def is_solution_cell(cell) -> bool:

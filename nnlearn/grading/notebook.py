@@ -32,6 +32,8 @@ from nnlearn.exercises.notebook import (
     REMOVE_TAGS,
     exercise_cells,
     is_check_cell,
+    is_solution_cell,
+    nbgrader_meta,
     strip_hidden_tests,
 )
 
@@ -66,18 +68,6 @@ class GradedExercise:
     points: float
     solution_cell: int
     check_cell: int
-
-
-def nbgrader_meta(cell: Cell) -> dict:
-    """The cell's ``metadata["nbgrader"]`` dict, or ``{}`` if absent or malformed."""
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
-def is_solution(cell: Cell) -> bool:
-    """True for a solution cell (nbgrader ``solution: true``), the student's part."""
-    return bool(nbgrader_meta(cell).get("solution"))
 
 
 def source_of(cell: Cell) -> str:
@@ -186,7 +176,7 @@ def rebuild(template: dict, submission: dict) -> tuple[list[Cell], list[str]]:
         new = copy.deepcopy(dict(cell))
         if new.get("cell_type") == "code":
             new["outputs"], new["execution_count"] = [], None
-        if is_solution(cell):
+        if is_solution_cell(cell):
             grade_id = nbgrader_meta(cell).get("grade_id")
             if grade_id in by_id:
                 new["source"] = by_id[grade_id]
@@ -217,7 +207,7 @@ def library_uses(cells: list[Cell]) -> list[str]:
     """
     flagged = []
     for cell in cells:
-        if not is_solution(cell):
+        if not is_solution_cell(cell):
             continue
         try:
             tree = ast.parse(source_of(cell))
