@@ -547,12 +547,11 @@ def test_from_plain_rejects_tampered_data():
 
 
 def test_exercise_spec_validation():
-    ok = dict(id="demo.f", function="f", title="do f", make_cases=lambda rng: [{}],
-              reference=lambda: 0)  # fmt: skip
-    Exercise(**ok)
+    ok = dict(id="demo.f", title="do f", make_cases=lambda rng: [{}], reference=lambda: 0)
+    assert Exercise(**ok).function == "f"  # derived from the id, so the two cannot disagree
     for change, message in [
         ({"id": "Toy f"}, "'id' parameter"),
-        ({"function": "g"}, "'function' parameter"),
+        ({"function": "g"}, "unexpected keyword argument 'function'"),
         ({"title": "two\nlines"}, "'title' parameter"),
         ({"rtol": -1.0}, "'rtol' parameter"),
         ({"reference": 3}, "'reference' parameter"),
@@ -567,7 +566,7 @@ def test_registry_lookup_and_isolation():
     with pytest.raises(KeyError, match="Did you mean 'demo.affine'"):
         get_exercise("demo.afine")
     with registry.isolated():
-        registry.register(Exercise("demo.extra", "extra", "t", lambda rng: [{}], lambda: 0))
+        registry.register(Exercise("demo.extra", "t", lambda rng: [{}], lambda: 0))
         assert get_exercise("demo.extra").function == "extra"
     with pytest.raises(KeyError):
         get_exercise("demo.extra")

@@ -46,8 +46,7 @@ How to write an exercise
 
        register(
            Exercise(
-               id="backprop.dense_backward",     # "<topic>.<function>"
-               function="dense_backward",        # the name students define
+               id="backprop.dense_backward",     # "<topic>.<function the student defines>"
                title="return dx, dw and db of out = x @ w + b",   # one line
                make_cases=_dense_backward_cases, # rng -> list of keyword-argument dicts
                reference=_dense_backward,        # may simply call nnlearn

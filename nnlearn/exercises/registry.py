@@ -56,8 +56,6 @@ class Exercise:
     id : str
         ``"<topic>.<function>"``, e.g. ``"backprop.dense_backward"``; the first
         argument of ``check()`` in the notebook.
-    function : str
-        The name the student defines in the notebook, e.g. ``"dense_backward"``.
     title : str
         One-line task ("compute dx, dw and db of a dense layer"); shown in the
         stub's ``NotImplementedError`` and in feedback.
@@ -81,7 +79,6 @@ class Exercise:
     """
 
     id: str
-    function: str
     title: str
     make_cases: Callable[[np.random.Generator], list[dict[str, Any]]]
     reference: Callable[..., Any]
@@ -96,11 +93,6 @@ class Exercise:
             raise ValueError(
                 "The 'id' parameter of Exercise must look like '<topic>.<function>' "
                 f"(e.g. 'backprop.dense_backward'). Got {self.id!r} instead."
-            )
-        if self.id.split(".")[1] != self.function:
-            raise ValueError(
-                f"The 'function' parameter of Exercise must be the part of the id after the "
-                f"dot ({self.id.split('.')[1]!r}). Got {self.function!r} instead."
             )
         if not isinstance(self.title, str) or not self.title.strip() or "\n" in self.title:
             raise ValueError(
@@ -135,6 +127,11 @@ class Exercise:
                 f"(keyword arguments). Got {type(cases).__name__} instead."
             )
         return cases
+
+    @property
+    def function(self) -> str:
+        """The name the student defines in the notebook: the part of the id after the dot."""
+        return self.id.split(".")[1]
 
     def run(self, function: Callable[..., Any], case: dict[str, Any]) -> Any:
         """Call ``function`` on a deep copy of ``case`` (so it cannot alter the case)."""

@@ -82,7 +82,6 @@ def _dead_fraction(z: np.ndarray) -> float:
 register(
     Exercise(
         id="activations.sigmoid",
-        function="sigmoid",
         title="a numerically stable sigmoid, for inputs of both signs",
         make_cases=_elementwise_cases,
         reference=F.sigmoid,
@@ -92,7 +91,6 @@ register(
     ),
     Exercise(
         id="activations.sigmoid_grad",
-        function="sigmoid_grad",
         title="the derivative of the sigmoid, sigmoid(x) * (1 - sigmoid(x))",
         make_cases=_elementwise_cases,
         reference=F.sigmoid_grad,
@@ -100,7 +98,6 @@ register(
     ),
     Exercise(
         id="activations.leaky_relu_and_grad",
-        function="leaky_relu_and_grad",
         title="leaky ReLU and its derivative (alpha at the kink x = 0)",
         make_cases=_leaky_relu_cases,
         reference=_leaky_relu_and_grad,
@@ -110,7 +107,6 @@ register(
     ),
     Exercise(
         id="activations.softmax",
-        function="softmax",
         title="a numerically stable softmax over the rows of (N, C) logits",
         make_cases=_softmax_cases,
         reference=F.softmax,
@@ -120,7 +116,6 @@ register(
     ),
     Exercise(
         id="activations.softmax_backward",
-        function="softmax_backward",
         title="dL/dx of softmax from s = softmax(x) and dout = dL/ds, without a C x C Jacobian",
         make_cases=_softmax_backward_cases,
         reference=F.softmax_backward,
@@ -128,7 +123,6 @@ register(
     ),
     Exercise(
         id="activations.dead_fraction",
-        function="dead_fraction",
         title="the fraction of ReLU units that are dead on a batch",
         make_cases=_dead_fraction_cases,
         reference=_dead_fraction,

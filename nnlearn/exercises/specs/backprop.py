@@ -149,7 +149,6 @@ def _two_layer(x, y, w1, b1, w2, b2) -> tuple:
 register(
     Exercise(
         id="backprop.mse_loss",
-        function="mse_loss",
         title="return the mean squared error and its gradient d(loss)/d(out)",
         make_cases=_mse_cases,
         reference=_mse,
@@ -159,7 +158,6 @@ register(
     ),
     Exercise(
         id="backprop.bce_with_logits",
-        function="bce_with_logits",
         title="return the binary cross-entropy of logits z and its gradient (p - y) / N",
         make_cases=_bce_cases,
         reference=_bce,
@@ -169,7 +167,6 @@ register(
     ),
     Exercise(
         id="backprop.bce_numerical_gradient",
-        function="bce_numerical_gradient",
         title="approximate d(loss)/dz by central differences",
         make_cases=_numgrad_cases,
         reference=_numgrad,
@@ -179,7 +176,6 @@ register(
     ),
     Exercise(
         id="backprop.dense_forward",
-        function="dense_forward",
         title="return out = x @ w + b",
         make_cases=_dense_forward_cases,
         reference=_dense_forward,
@@ -187,7 +183,6 @@ register(
     ),
     Exercise(
         id="backprop.dense_backward",
-        function="dense_backward",
         title="return dx, dw and db of out = x @ w + b",
         make_cases=_dense_backward_cases,
         reference=_dense_backward,
@@ -197,7 +192,6 @@ register(
     ),
     Exercise(
         id="backprop.two_layer_backward",
-        function="two_layer_backward",
         title="return the loss and the gradients of a Dense-tanh-Dense net with BCE on logits",
         make_cases=_two_layer_cases,
         reference=_two_layer,

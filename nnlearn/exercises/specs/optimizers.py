@@ -156,7 +156,6 @@ def _warmup_cosine_lr(step, lr, warmup_steps, total_steps, min_lr):
 register(
     Exercise(
         id="optimizers.sgd_momentum_update",
-        function="sgd_momentum_update",
         title="one step of SGD with momentum: return the new w and velocity v",
         make_cases=_sgd_momentum_cases,
         reference=_sgd_momentum_update,
@@ -166,7 +165,6 @@ register(
     ),
     Exercise(
         id="optimizers.rmsprop_update",
-        function="rmsprop_update",
         title="one RMSprop step: return the new w and mean square s",
         make_cases=_rmsprop_cases,
         reference=_rmsprop_update,
@@ -176,7 +174,6 @@ register(
     ),
     Exercise(
         id="optimizers.adam_update",
-        function="adam_update",
         title="one bias-corrected Adam step t: return the new w, m and v",
         make_cases=_adam_cases,
         reference=_adam_update,
@@ -186,7 +183,6 @@ register(
     ),
     Exercise(
         id="optimizers.dropout_forward",
-        function="dropout_forward",
         title="inverted dropout forward pass with a given keep-mask",
         make_cases=lambda rng: _dropout_cases(rng, "x"),
         reference=_dropout_forward,
@@ -194,7 +190,6 @@ register(
     ),
     Exercise(
         id="optimizers.dropout_backward",
-        function="dropout_backward",
         title="inverted dropout backward pass with the same mask",
         make_cases=lambda rng: _dropout_cases(rng, "dout"),
         reference=_dropout_backward,
@@ -203,7 +198,6 @@ register(
     ),
     Exercise(
         id="optimizers.clip_by_global_norm",
-        function="clip_by_global_norm",
         title="rescale a list of gradients to a global norm of at most max_norm",
         make_cases=_clip_cases,
         reference=_clip_by_global_norm,
@@ -213,7 +207,6 @@ register(
     ),
     Exercise(
         id="optimizers.warmup_cosine_lr",
-        function="warmup_cosine_lr",
         title="the learning rate of step k under linear warmup then cosine decay",
         make_cases=_warmup_cosine_cases,
         reference=_warmup_cosine_lr,

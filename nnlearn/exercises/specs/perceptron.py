@@ -135,7 +135,6 @@ def _mse(out, y):
 register(
     Exercise(
         id="perceptron.neuron_forward",
-        function="neuron_forward",
         title="return step(x @ w + b) as 0/1 integers",
         make_cases=_neuron_forward_cases,
         reference=_neuron_forward,
@@ -144,7 +143,6 @@ register(
     ),
     Exercise(
         id="perceptron.perceptron_update",
-        function="perceptron_update",
         title="one step of the perceptron rule: return the new w and b",
         make_cases=_perceptron_update_cases,
         reference=_perceptron_update,
@@ -154,7 +152,6 @@ register(
     ),
     Exercise(
         id="perceptron.perceptron_epoch",
-        function="perceptron_epoch",
         title="one pass of the perceptron rule over the samples, in order",
         make_cases=_perceptron_epoch_cases,
         reference=_perceptron_epoch,
@@ -164,7 +161,6 @@ register(
     ),
     Exercise(
         id="perceptron.two_layer_forward",
-        function="two_layer_forward",
         title="forward pass of Dense -> ReLU -> Dense",
         make_cases=_two_layer_forward_cases,
         reference=_two_layer_forward,
@@ -173,7 +169,6 @@ register(
     ),
     Exercise(
         id="perceptron.mse",
-        function="mse",
         title="mean squared error over every entry",
         make_cases=_mse_cases,
         reference=_mse,
