@@ -11,6 +11,7 @@ from nnlearn import losses
 from nnlearn.callbacks import Callback
 from nnlearn.data import minibatches, train_val_split
 from nnlearn.init import RngLike, as_rng
+from nnlearn.layers.activations import Sigmoid
 from nnlearn.layers.base import Layer
 from nnlearn.metrics import accuracy
 from nnlearn.validation import (
@@ -160,7 +161,7 @@ class Sequential:
         out = self.predict(x, batch_size)
         if out.ndim == 2 and out.shape[1] > 1:
             return out.argmax(axis=1)
-        threshold = 0.5 if type(self.layers[-1]).__name__ == "Sigmoid" else 0.0
+        threshold = 0.5 if isinstance(self.layers[-1], Sigmoid) else 0.0
         return (out.reshape(len(out)) > threshold).astype(np.int64)
 
     def evaluate(self, x, y, loss: losses.Loss, batch_size: int = 1024) -> dict[str, float]:
@@ -251,7 +252,7 @@ class Sequential:
                 if not math.isfinite(batch_loss):
                     raise TrainingDivergedError(
                         f"The loss became {batch_loss} at epoch {epoch} (after {seen} samples). "
-                        f"Training diverged: try a lower learning rate (lr={getattr(optimizer, 'current_lr', '?')}), "
+                        f"Training diverged: try a lower learning rate (lr={lr if lr is not None else '?'}), "
                         "gradient clipping (clip_norm=...) or normalised inputs."
                     )
                 self.backward(loss.backward(), need_dx=False)
