@@ -252,7 +252,7 @@ class Sequential:
                 if not math.isfinite(batch_loss):
                     raise TrainingDivergedError(
                         f"The loss became {batch_loss} at epoch {epoch} (after {seen} samples). "
-                        f"Training diverged: try a lower learning rate (lr={lr if lr is not None else '?'}), "
+                        f"Training diverged: try a lower learning rate (lr={getattr(optimizer, 'current_lr', '?')}), "
                         "gradient clipping (clip_norm=...) or normalised inputs."
                     )
                 self.backward(loss.backward(), need_dx=False)
