@@ -5,10 +5,14 @@ from nnlearn.layers.base import Layer
 from nnlearn.layers.containers import Residual
 from nnlearn.layers.dense import Dense
 from nnlearn.layers.dropout import Dropout
+from nnlearn.layers.embedding import Embedding
+from nnlearn.layers.gru import GRU
+from nnlearn.layers.lstm import LSTM
 from nnlearn.layers.normalization import BatchNorm
+from nnlearn.layers.recurrent import RNN, Recurrent
 from nnlearn.layers.reshape import Flatten
 
 __all__ = [
-    "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "LeakyReLU", "ReLU", "Residual",
-    "Sigmoid", "Softmax", "Tanh",
+    "BatchNorm", "Dense", "Dropout", "Embedding", "Flatten", "GRU", "LSTM", "Layer", "LeakyReLU",
+    "RNN", "Recurrent", "ReLU", "Residual", "Sigmoid", "Softmax", "Tanh",
 ]
