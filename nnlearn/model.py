@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from nnlearn import losses
 from nnlearn.callbacks import Callback
@@ -14,6 +13,7 @@ from nnlearn.init import RngLike, as_rng
 from nnlearn.layers.activations import Sigmoid
 from nnlearn.layers.base import Layer
 from nnlearn.metrics import accuracy
+from nnlearn.progress import progress
 from nnlearn.validation import (
     as_array,
     check_finite,
@@ -195,7 +195,8 @@ class Sequential:
         validation_data : (x_val, y_val), or
         validation_split : fraction of (x, y) held out at random instead
         rng : seed or Generator for shuffling and the validation split
-        verbose : show a progress bar (tqdm; works in notebooks and terminals)
+        verbose : show a progress bar (:func:`nnlearn.progress.progress`: a widget where
+            a notebook front end renders widgets, a text bar elsewhere)
 
         Raises
         ------
@@ -221,7 +222,7 @@ class Sequential:
         self.stop_training = False
         for callback in callbacks:
             callback.on_train_begin(self)
-        bar = tqdm(range(1, epochs + 1), disable=not verbose, unit="epoch", leave=True)
+        bar = progress(range(1, epochs + 1), disable=not verbose, unit="epoch", leave=True)
         try:
             for epoch in bar:
                 logs = self._train_one_epoch(x, y, loss, optimizer, batch_size, shuffle, rng, epoch,
