@@ -398,3 +398,15 @@ def test_transformer_block_agrees_with_torch_encoder_layer(causal):
                                rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(block.norm1.grads["gamma"], ref.norm1.weight.grad.numpy(),
                                rtol=1e-5, atol=1e-8)
+
+
+def test_split_and_merge_heads_round_trip():
+    from nnlearn.layers.attention import merge_heads, split_heads
+
+    x = np.arange(2 * 3 * 6).reshape(2, 3, 6)  # (N, T, D)
+    heads = split_heads(x, 2)  # (N, h, T, d)
+    assert heads.shape == (2, 2, 3, 3)
+    np.testing.assert_array_equal(heads[1, 1, 2], x[1, 2, 3:])  # head 1 = the second half
+    np.testing.assert_array_equal(merge_heads(heads), x)
+    with pytest.raises(ValueError, match="not divisible by num_heads=4"):
+        split_heads(x, 4)

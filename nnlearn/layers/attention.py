@@ -31,9 +31,11 @@ __all__ = [
     "MultiHeadAttention",
     "causal_mask",
     "masked_softmax",
+    "merge_heads",
     "padding_mask",
     "scaled_dot_product_attention",
     "scaled_dot_product_attention_backward",
+    "split_heads",
 ]
 
 
@@ -199,6 +201,23 @@ def scaled_dot_product_attention_backward(
 
 
 # -- multi-head attention ----------------------------------------------------------------
+def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
+    """(N, T, D) -> (N, h, T, d) with d = D / h: head i gets features i*d .. (i+1)*d - 1.
+
+    A view when possible (reshape, then move the head axis before the time axis).
+    """
+    N, T, D = x.shape
+    if D % num_heads:
+        raise ValueError(f"split_heads: D={D} is not divisible by num_heads={num_heads}")
+    return x.reshape(N, T, num_heads, D // num_heads).transpose(0, 2, 1, 3)  # (N, h, T, d)
+
+
+def merge_heads(x: np.ndarray) -> np.ndarray:
+    """(N, h, T, d) -> (N, T, h * d): the heads' outputs side by side again (a copy)."""
+    N, h, T, d = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(N, T, h * d)  # (N, T, h, d) -> (N, T, D)
+
+
 class MultiHeadAttention(Layer):
     r"""h attention heads side by side, each on its own d = d_model / h slice.
 
