@@ -28,8 +28,8 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nnlearn.headless import notebook_client
 
 
-def run_once(path: str, cell_timeout: int, plain: bool = False) -> tuple[str, float, str]:
-    """Execute ``path`` once; return (path, seconds, "ok" or what went wrong, and the slowest cell)."""
+def run_once(path: str, cell_timeout: int, plain: bool = False) -> tuple:
+    """Execute ``path`` once: (path, seconds, "ok" or what went wrong, (slowest cell, its seconds))."""
     nb = nbformat.read(path, as_version=4)
     started: dict[int, float] = {}
     waited: dict[int, float] = {}  # cell index -> seconds the client waited for its reply
@@ -55,8 +55,8 @@ def run_once(path: str, cell_timeout: int, plain: bool = False) -> tuple[str, fl
     except (CellExecutionError, DeadKernelError) as error:
         status = f"FAILED: {str(error).strip().splitlines()[-1][:200]}"
     index = max(waited, key=waited.get, default=None)
-    slowest = "none" if index is None else f"slowest: cell {index}, {waited[index]:.1f} s"
-    return path, time.perf_counter() - start, f"{status}  ({slowest})"
+    slowest = (None, 0.0) if index is None else (index, waited[index])
+    return path, time.perf_counter() - start, status, slowest
 
 
 def _current_cell(client: NotebookClient) -> str:
@@ -78,13 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("NNLEARN_QUICK", "1")
     jobs = [(path, args.cell_timeout, args.plain_nbclient) for _ in range(args.runs) for path in args.notebooks]
-    failures = 0
+    failures = stalls = 0
     with ProcessPoolExecutor(args.jobs) as pool:
-        for path, seconds, status in pool.map(run_once, *zip(*jobs, strict=True)):
+        for path, seconds, status, (cell, waited) in pool.map(run_once, *zip(*jobs, strict=True)):
             failures += status != "ok"
-            print(f"{path}: {seconds:6.1f} s  {status}", flush=True)
-    print(f"{len(jobs) - failures} ok, {failures} hung or failed "
-          f"({args.runs} runs of {len(args.notebooks)} notebooks, MPLBACKEND={os.environ.get('MPLBACKEND')})")
+            stalled = waited >= 0.95 * args.cell_timeout  # passed, but only when the timeout woke it
+            stalls += stalled
+            print(f"{path}: {seconds:6.1f} s  {status}  (slowest: cell {cell}, {waited:.1f} s"
+                  f"{': a lost wake-up' if stalled else ''})", flush=True)
+    print(f"{len(jobs) - failures} ok, {failures} hung or failed, {stalls} runs with a lost wake-up "
+          f"({args.runs} runs of {len(args.notebooks)} notebooks, "
+          f"{'plain nbclient' if args.plain_nbclient else 'nnlearn.headless'})")
     return 1 if failures else 0
 
 
