@@ -181,6 +181,14 @@ def test_untouched_exercise_notebook_checks_fail_briefly(path, tmp_path):
         assert re.search(rf"Exercise {lesson}\.\d+ \(\w+\) is not implemented yet", lines[0])
         if ex.number == 1:
             assert f"Exercise {lesson}.1 ({ex.function}) is not implemented yet" in lines[0]
+    # every other cell runs (a "putting it together" cell says in one line what it waits for)
+    checks = {ex.check_index for ex in exercise_cells(nb)}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and index not in checks:
+            assert not [o for o in cell.outputs if o.output_type == "error"], (index, cell.source[:80])
+            if "Skipped until you have written it" in cell.source:
+                text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+                assert text.startswith("Skipped until you have written it: Exercise"), text
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
