@@ -171,3 +171,20 @@ def test_warmup_cosine_reference_matches_the_formula():
     assert lrs[0] == pytest.approx(0.01) and lrs[9] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.1)
     assert lrs[25] == pytest.approx(0.01 + 0.09 / 2) and lrs[40:] == pytest.approx([0.01] * 10)
     assert np.all(np.diff(lrs[:10]) > 0) and np.all(np.diff(lrs[10:41]) < 0)
+
+
+def test_a_diverging_path_is_drawn_up_to_the_edge_of_the_view():
+    path = W.trajectory(W.QUADRATIC, lambda pairs: SGD(pairs, lr=0.3), steps=50)
+    x_range, y_range = W.QUADRATIC.x_range, W.QUADRATIC.y_range
+    shown = W.clip_to_view(path, x_range, y_range)
+    assert 2 <= len(shown) < len(path)
+    assert np.all((shown[:, 0] >= x_range[0] - 1e-9) & (shown[:, 0] <= x_range[1] + 1e-9))
+    assert np.all((shown[:, 1] >= y_range[0] - 1e-9) & (shown[:, 1] <= y_range[1] + 1e-9))
+    assert np.isclose(np.abs(shown[-1, 1]), y_range[1])  # it ends on the edge it crosses
+    np.testing.assert_array_equal(shown[:-1], path[: len(shown) - 1])
+    inside = np.array([[0.0, 0.0], [1.0, 0.5]])
+    np.testing.assert_array_equal(W.clip_to_view(inside, x_range, y_range), inside)
+    ax = W.draw_trajectories(W.QUADRATIC, {"SGD": path}, steps=50)
+    for line in ax.get_lines():
+        x, y = line.get_data()
+        assert np.all(np.abs(np.asarray(y, dtype=float)) <= y_range[1] + 1e-9)
