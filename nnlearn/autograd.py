@@ -39,7 +39,7 @@ class Value:
         The operation that produced it (``""`` for a leaf), for printing.
 
     Supports ``+``, ``-``, ``*`` (with Values or plain numbers), ``x ** k`` for a
-    constant number ``k``, :meth:`tanh` and :meth:`relu`.
+    constant number ``k``, :meth:`tanh`, :meth:`relu`, :meth:`exp` and :meth:`log`.
     """
 
     def __init__(self, data: float, parents: tuple[Value, ...] = (), op: str = "") -> None:
@@ -108,6 +108,27 @@ class Value:
 
         def _backward() -> None:  # relu' = 1 where the input is > 0, else 0
             self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self) -> Value:
+        e = math.exp(self.data)
+        out = Value(e, (self,), "exp")
+
+        def _backward() -> None:  # exp' = exp
+            self.grad += e * out.grad
+
+        out._backward = _backward
+        return out
+
+    def log(self) -> Value:
+        if self.data <= 0:
+            raise ValueError(f"Value.log needs a positive number. Got {self.data!r}.")
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward() -> None:  # log'(a) = 1 / a
+            self.grad += out.grad / self.data
 
         out._backward = _backward
         return out

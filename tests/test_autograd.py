@@ -31,6 +31,7 @@ def test_docstring_example():
         (lambda a, b: (a * b).relu(), (0.0, 0.0)),  # a b = -12 < 0: no gradient
         (lambda a, b: (b * -1).relu(), (0.0, -1.0)),
         (lambda a, b: 2 * a + 1 - b, (2.0, -1.0)),
+        (lambda a, b: (a * 0.0).exp() + (b * b).log(), (0.0, -0.5)),  # d log(b^2)/db = 2/b
     ],
 )
 def test_local_rules(build, expected):
@@ -72,6 +73,8 @@ def test_bad_arguments_raise_clearly():
         Value(np.ones(2))
     with pytest.raises(TypeError, match="constant number"):
         Value(2.0) ** Value(2.0)
+    with pytest.raises(ValueError, match="positive number"):
+        Value(0.0).log()
 
 
 def _mlp_loss(x, y, w1, b1, w2, b2):
@@ -112,10 +115,10 @@ def test_engine_agrees_with_torch():
     rng = np.random.default_rng(1)
     a, b, c = rng.standard_normal(3)
     va, vb, vc = Value(a), Value(b), Value(c)
-    out = ((va * vb + vc).tanh() * va - (vb * vc).relu() + vc**3) * 0.5
+    out = ((va * vb + vc).tanh() * va - (vb * vc).relu() + vc**3 + (va.exp() + 1).log()) * 0.5
     out.backward()
     ta, tb, tc = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b, c))
-    tout = ((ta * tb + tc).tanh() * ta - (tb * tc).relu() + tc**3) * 0.5
+    tout = ((ta * tb + tc).tanh() * ta - (tb * tc).relu() + tc**3 + (ta.exp() + 1).log()) * 0.5
     tout.backward()
     assert math.isclose(out.data, tout.item(), rel_tol=1e-12)
     for v, t in ((va, ta), (vb, tb), (vc, tc)):

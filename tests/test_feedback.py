@@ -32,7 +32,9 @@ X = np.arange(12.0).reshape(4, 3) + 1  # (N, D) = (4, 3)
         (X.mean(axis=0), X.sum(axis=0), "received = expected × 4, and 4 is the number of rows of x"),
         (float(X.sum()), float(X.mean()), "expected / 12, and 12 is the number of entries of x"),
         (X, -X, "the sign is flipped"),
-        (X, 0.5 * X, "received = expected × 0.5 at every entry"),
+        (X, 0.5 * X, "received = expected × 0.5 at every entry: a factor 2"),
+        (X, 2 * X, "the derivative of a square, or the 1/2 in front of one?"),
+        (X, 0.3 * X, "received = expected × 0.3 at every entry: a constant factor is off"),
         (X, X + 0.25, "received = expected + 0.25 at every entry: a constant offset"),
         (X, X.T, "the transposed shape (and exactly the transpose)"),
         (X[:3], X[:3].T, "received is the transpose of the expected array"),
@@ -115,3 +117,10 @@ def test_nan_output_is_reported_as_received_nan_at():
 
     text = "\n".join(_verdict("activations.softmax", softmax))
     assert "received nan at [" in text and "max abs difference inf" not in text
+
+
+def test_short_nested_lists_are_shown_in_full():
+    from nnlearn.exercises.feedback import describe_value
+
+    assert describe_value([[], [0, 0], [1]]) == "[[], [0, 0], [1]]"
+    assert describe_value([[i] for i in range(50)]) == "list of 50 items"

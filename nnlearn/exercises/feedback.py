@@ -64,10 +64,19 @@ def describe_value(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         if len(value) <= 4 and all(isinstance(v, (bool, int, float, str)) for v in value):
             return repr(value)
+        if _is_simple(value) and len(repr(value)) <= 80:  # e.g. a short list of lists of ints
+            return repr(value)
         return f"{type(value).__name__} of {len(value)} items"
     if isinstance(value, dict):
         return f"dict with keys {list(value)[:6]}"
     return f"a {type(value).__name__} object"
+
+
+def _is_simple(value: Any) -> bool:
+    """Plain numbers and strings, possibly in (nested) lists and tuples."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_simple(v) for v in value)
+    return isinstance(value, (bool, int, float, str))
 
 
 def describe_inputs(case: dict[str, Any]) -> list[str]:
@@ -209,7 +218,7 @@ def _sizes(case: dict[str, Any]) -> dict[int, str]:
             if value.ndim >= 2:
                 sizes.setdefault(value.shape[0], f"the number of rows of {name}")
             sizes.setdefault(value.size, f"the number of entries of {name}")
-    return {n: text for n, text in sizes.items() if n >= 2}
+    return {n: text for n, text in sizes.items() if n >= 3}
 
 
 def _factor_clue(e: np.ndarray, r: np.ndarray, case: dict[str, Any]) -> str | None:
@@ -223,6 +232,9 @@ def _factor_clue(e: np.ndarray, r: np.ndarray, case: dict[str, Any]) -> str | No
         return None
     if np.isclose(k, -1):
         return "received = -expected: the sign is flipped"
+    if np.isclose(k, 2) or np.isclose(k, 0.5):
+        return (f"received = expected × {k:g} at every entry: a factor 2 — the derivative of a "
+                "square, or the 1/2 in front of one?")
     sizes = _sizes(case)
     for n, what in sizes.items():
         if np.isclose(k, n, rtol=1e-6):
