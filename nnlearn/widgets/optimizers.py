@@ -174,19 +174,22 @@ def _describe_end(surface: Surface, points: np.ndarray, steps: int | None) -> st
 
 
 def clip_to_view(points: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> np.ndarray:
-    """The path ``points`` (K, 2) up to where it first leaves the box, ending on the box's edge.
+    """The path ``points`` (K, 2) up to where it runs far off the view, ending on the view's edge.
 
-    Points after the first one outside the box (or inf / NaN) are dropped; the last
-    segment is cut where it crosses the edge, so a diverging path is drawn as a line
-    that runs off the picture instead of a tangle of lines to far-away points.
+    A path may leave the view and come back (matplotlib clips those lines at the
+    axes). But once a point lies more than one view-width (or -height) beyond the
+    view, or is inf / NaN, the path has diverged: it is cut there and its last
+    segment ends where it crosses the view's edge, so a diverging path is drawn as a
+    line that runs off the picture instead of a tangle of lines to far-away points.
     """
     points = np.asarray(points, dtype=float)  # (K, 2)
     lo = np.array([x_range[0], y_range[0]])
     hi = np.array([x_range[1], y_range[1]])
-    inside = np.all(np.isfinite(points) & (points >= lo) & (points <= hi), axis=1)  # (K,)
-    if inside.all():
+    size = hi - lo
+    near = np.all(np.isfinite(points) & (points >= lo - size) & (points <= hi + size), axis=1)  # (K,)
+    if near.all():
         return points
-    k = int(np.argmin(inside))  # the first point outside
+    k = int(np.argmin(near))  # the first point far away
     if k == 0 or not np.all(np.isfinite(points[k])):
         return points[:k]
     start, step = points[k - 1], points[k] - points[k - 1]  # (2,), (2,)
