@@ -183,6 +183,25 @@ def test_untouched_exercise_notebook_checks_fail_briefly(path, tmp_path):
             assert f"Exercise {lesson}.1 ({ex.function}) is not implemented yet" in lines[0]
 
 
+# Notebooks whose untouched exercise version still shows a stub's traceback outside the
+# check cells (wrap such a cell in try/except NotImplementedError, as 01-04 do).
+_TRACEBACKS_OUTSIDE_CHECKS = {"07_attention"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_untouched_exercise_notebook_runs_outside_its_check_cells(path, request):
+    if path.stem in _TRACEBACKS_OUTSIDE_CHECKS:
+        request.applymarker(pytest.mark.xfail(reason="a cell outside the checks needs a student function"))
+    nb = execute(nbformat.reads(generated(path), as_version=4), path.parent)
+    checks = {ex.check_index for ex in exercise_cells(nb)}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and index not in checks:
+            assert not [o for o in cell.outputs if o.output_type == "error"], (index, cell.source[:80])
+            if "Skipped until you have written it" in cell.source:  # one line says what it waits for
+                text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+                assert text.startswith("Skipped until you have written it: Exercise"), text
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS)
 def test_solution_notebook_passes_every_public_check(path):
     nb = execute(read_notebook(path), path.parent)

@@ -124,5 +124,6 @@ def test_naive_sigmoid_fails_for_its_overflow_although_its_values_are_right():
     with pytest.raises(WrongOutput) as info:
         check("activations.sigmoid", lambda x: 1 / (1 + np.exp(-x)))
     text = str(info.value)
-    assert "values are right, but your code issued a warning" in text
+    assert text.startswith("✗ sigmoid returned the right values on public test")
+    assert "but your code issued a warning" in text
     assert "overflow encountered in exp" in text

@@ -171,3 +171,24 @@ def test_warmup_cosine_reference_matches_the_formula():
     assert lrs[0] == pytest.approx(0.01) and lrs[9] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.1)
     assert lrs[25] == pytest.approx(0.01 + 0.09 / 2) and lrs[40:] == pytest.approx([0.01] * 10)
     assert np.all(np.diff(lrs[:10]) > 0) and np.all(np.diff(lrs[10:41]) < 0)
+
+
+def test_a_diverging_path_is_drawn_up_to_the_edge_of_the_view():
+    path = W.trajectory(W.QUADRATIC, lambda pairs: SGD(pairs, lr=0.3), steps=50)
+    x_range, y_range = W.QUADRATIC.x_range, W.QUADRATIC.y_range
+    height = y_range[1] - y_range[0]
+    shown = W.clip_to_view(path, x_range, y_range)
+    assert 2 <= len(shown) < len(path)
+    assert np.all(np.abs(shown[:, 1]) <= y_range[1] + height)  # nothing far away is drawn
+    assert np.isclose(np.abs(shown[-1, 1]), y_range[1])  # it ends on the edge it crosses
+    np.testing.assert_array_equal(shown[:-1], path[: len(shown) - 1])
+    ax = W.draw_trajectories(W.QUADRATIC, {"SGD": path}, steps=50)
+    for line in ax.get_lines():
+        assert np.all(np.abs(np.asarray(line.get_data()[1], dtype=float)) <= y_range[1] + height)
+
+
+def test_a_path_that_leaves_the_view_and_comes_back_is_drawn_whole():
+    path = W.trajectory(W.QUADRATIC, lambda pairs: RMSprop(pairs, lr=0.4), steps=50)  # first step: w2 = -2.5
+    x_range, y_range = W.QUADRATIC.x_range, W.QUADRATIC.y_range
+    assert path[1, 1] < y_range[0]
+    np.testing.assert_array_equal(W.clip_to_view(path, x_range, y_range), path)

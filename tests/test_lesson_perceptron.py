@@ -233,3 +233,15 @@ def test_widget_builds():
     w = widget.neuron_line_widget(0.5, 0.5, -0.2)
     assert [c.description for c in w.children[:3]] == ["w1", "w2", "b"]
     assert [c.value for c in w.children[:3]] == [0.5, 0.5, -0.2]
+
+
+def test_a_line_outside_the_view_is_named_not_silently_missing():
+    x, y = logic_gate("xor")
+    lo, hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
+    w, b = [-0.0987, -0.0013], -0.1  # lesson 01: XOR's first update; the line is at x1 ≈ -1
+    assert not widget.line_in_view(w, b, lo, hi) and widget.line_in_view([1, 1], -1.5, lo, hi)
+    ax = widget.plot_neuron_line(w, b, x, y)
+    texts = [t.get_text() for t in ax.texts]
+    assert any("outside this view" in t and "fires nowhere" in t for t in texts), texts
+    ax = widget.plot_neuron_line([1.0, 1.0], -1.5, x, y)
+    assert not any("outside" in t.get_text() for t in ax.texts)

@@ -5,7 +5,8 @@ turns it into ``exercises/NN_topic.ipynb``: every solution becomes
 ``raise NotImplementedError("Exercise N.M: <function>: <title>")``. After each
 exercise a check cell, ``check("topic.function", function)``, runs public tests
 and prints ``✓ function passed 5 public tests`` or raises a short verdict (which
-case failed, expected vs received, a hint). The instructor's grader runs hidden
+case failed, expected vs received, a guess at the mistake such as "received =
+expected / N: a mean where a sum belongs?", a hint). The instructor's grader runs hidden
 cases (other seeds) of the same specs. The format is compatible with nbgrader
 (cell metadata schema v3), so ``nbgrader generate_assignment`` / ``autograde``
 work on the solution notebooks too.

@@ -46,6 +46,28 @@ def _expected_outputs(exercise: Exercise, cases: list[dict[str, Any]]) -> list[A
     return outputs
 
 
+def _guesses(exercise, function, cases, expected, number, received) -> list[str]:
+    """Clues to the mistake from the failing case, else from the first later case giving one.
+
+    A 1 x 1 case shows no pattern (every error is "an offset"), a larger one may.
+    """
+    names = exercise.output_names or None
+    found = feedback.clues(expected[number - 1], received, cases[number - 1], names)
+    for later in range(number, len(cases)):
+        if found:
+            break
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                output = exercise.run(function, cases[later])
+        except Exception:
+            continue
+        if compare(expected[later], output, exercise.rtol, exercise.atol, names=names) is not None:
+            clues = feedback.clues(expected[later], output, cases[later], names)
+            found = [f"on public test {later + 1}, {clue}" for clue in clues]
+    return found
+
+
 def check(exercise_id: str, function: Callable[..., Any]) -> None:
     """Run the public tests of ``exercise_id`` on ``function``.
 
@@ -94,11 +116,13 @@ def check(exercise_id: str, function: Callable[..., Any]) -> None:
             want, received, exercise.rtol, exercise.atol, names=exercise.output_names or None
         )
         if difference is None and exercise.forbid_warnings and case_warnings:
-            difference = ("the values are right, but your code issued a warning: "
-                          "a numerically stable version issues none")
+            raise feedback.right_but_warned(
+                name, number, len(cases), case, exercise.hint, case_warnings
+            )
         if difference is not None:
+            guesses = _guesses(exercise, function, cases, expected, number, received)
             raise feedback.wrong_output(
-                name, number, len(cases), case, difference, exercise.hint, case_warnings
+                name, number, len(cases), case, difference, exercise.hint, case_warnings, guesses
             )
     tests = "test" if len(cases) == 1 else "tests"
     print(f"✓ {name} passed {len(cases)} public {tests}")

@@ -9,7 +9,8 @@ a string, None, or a tuple / list / dict (str keys) of outputs.
 :func:`compare` checks, in this order: the type and structure, the shape, the
 kind of dtype (bool / integer / floating-point / complex; the precision is not
 checked), and the values (``np.isclose(received, expected, rtol, atol)`` for
-floats, exact equality otherwise; NaN matches NaN).
+floats, exact equality otherwise; NaN matches NaN). A NaN or inf received where a
+finite value is expected is reported first: ``"output: received nan at [1, 0] ..."``.
 
 :func:`to_plain` / :func:`from_plain` flatten an output to named arrays that
 survive ``np.savez`` and ``np.load(allow_pickle=False)``: no objects, no ndarray
@@ -173,6 +174,13 @@ def _compare_arrays(expected: np.ndarray, received: np.ndarray, rtol, atol, path
     count = f"values differ at {len(wrong)} of {expected.size} entries"
     if ek in "bi":
         return f"{path}: {count}; {where}"
+    broken = ~np.isfinite(received) & np.isfinite(expected)  # nan or inf where a number belongs
+    if broken.any():
+        bad = np.argwhere(broken)
+        at = tuple(int(i) for i in bad[0])
+        return (f"{path}: received {_fmt(received[at])} at [{', '.join(map(str, at))}] "
+                f"(expected {_fmt(expected[at])}); {len(bad)} of {expected.size} entries "
+                "are nan or inf")
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(received.astype(np.complex128 if ek == "c" else np.float64) - expected)
     diff = np.where(np.isnan(diff), np.inf, diff)[~close]

@@ -173,20 +173,46 @@ def _describe_end(surface: Surface, points: np.ndarray, steps: int | None) -> st
     return f"L = {float(surface.loss(points[-1])):.2g}"
 
 
+def clip_to_view(points: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> np.ndarray:
+    """The path ``points`` (K, 2) up to where it runs far off the view, ending on the view's edge.
+
+    A path may leave the view and come back (matplotlib clips those lines at the
+    axes). But once a point lies more than one view-width (or -height) beyond the
+    view, or is inf / NaN, the path has diverged: it is cut there and its last
+    segment ends where it crosses the view's edge, so a diverging path is drawn as a
+    line that runs off the picture instead of a tangle of lines to far-away points.
+    """
+    points = np.asarray(points, dtype=float)  # (K, 2)
+    lo = np.array([x_range[0], y_range[0]])
+    hi = np.array([x_range[1], y_range[1]])
+    size = hi - lo
+    near = np.all(np.isfinite(points) & (points >= lo - size) & (points <= hi + size), axis=1)  # (K,)
+    if near.all():
+        return points
+    k = int(np.argmin(near))  # the first point far away
+    if k == 0 or not np.all(np.isfinite(points[k])):
+        return points[:k]
+    start, step = points[k - 1], points[k] - points[k - 1]  # (2,), (2,)
+    with np.errstate(divide="ignore", invalid="ignore"):  # t at which each coordinate hits its edge
+        t_edge = np.where(step > 0, (hi - start) / step, np.where(step < 0, (lo - start) / step, np.inf))
+    t = float(np.clip(t_edge.min(), 0.0, 1.0))
+    return np.vstack([points[:k], start + t * step])
+
+
 def draw_trajectories(surface: Surface | str, paths: dict[str, np.ndarray], ax: Axes | None = None,
                       steps: int | None = None, title: str | None = None) -> Axes:
     """Contours of ``surface`` with one path per entry of ``paths`` ({label: points (K, 2)}).
 
-    The view stays on the surface's region (diverging paths leave it); the
-    minimum is a black cross. With ``steps`` given, each label also says where
+    The view stays on the surface's region: a path that leaves it is drawn up to
+    the edge (:func:`clip_to_view`), not as lines to far-away points. The minimum
+    is a black cross. With ``steps`` given, each label also says where
     its path ended: ``L = ...`` or ``diverged at step k``.
     """
     surface = _surface(surface)
     ax = plot_loss_surface(surface.f, surface.x_range, surface.y_range, ax=ax)
     for label, points in paths.items():
         points = np.asarray(points, dtype=float)
-        inside = np.all(np.isfinite(points), axis=1)
-        shown = points[: np.argmin(inside) if not inside.all() else len(points)]  # up to the first inf/NaN
+        shown = clip_to_view(points, surface.x_range, surface.y_range)
         plot_trajectory(shown, ax=ax, label=f"{label}: {_describe_end(surface, points, steps)}")
     ax.plot(*surface.minimum, marker="x", color="k", markersize=9, linestyle="none")
     ax.set_xlim(*surface.x_range)

@@ -101,6 +101,12 @@ def plot_neuron_line(w: ArrayLike, b: float, x: ArrayLike, y: ArrayLike, ax: Axe
     if wrong.any():
         ax.scatter(x[wrong, 0], x[wrong, 1], s=220, marker="x", color="red", linewidths=2.5,
                    zorder=4, label="misclassified")
+    if not line_in_view(w, b, lo, hi):  # say where the line went instead of drawing nothing
+        where = "no line: w = 0" if not np.any(w != 0) else "the line w·x + b = 0 is outside this view"
+        side = "fires everywhere" if fires.all() else "fires nowhere" if not fires.any() else ""
+        ax.text(0.5, 0.04, f"{where}\n(the neuron {side} here)" if side else where,
+                transform=ax.transAxes, ha="center", va="bottom", fontsize="small",
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.6"})
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
@@ -109,6 +115,14 @@ def plot_neuron_line(w: ArrayLike, b: float, x: ArrayLike, y: ArrayLike, ax: Axe
     count = f"{int(wrong.sum())} misclassified"
     ax.set_title(f"{title}: {count}" if title else count)
     return ax
+
+
+def line_in_view(w: ArrayLike, b: float, lo: ArrayLike, hi: ArrayLike) -> bool:
+    """Does the line ``w·x + b = 0`` cross the box ``lo <= x <= hi``? (Its corners differ in sign.)"""
+    w, lo, hi = np.asarray(w, dtype=float), np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    corners = np.array([[lo[0], lo[1]], [lo[0], hi[1]], [hi[0], lo[1]], [hi[0], hi[1]]])  # (4, 2)
+    z = corners @ w + b  # (4,)
+    return bool(np.any(w != 0) and z.min() <= 0 <= z.max())
 
 
 def draw_gates(w1: float = 1.0, w2: float = 1.0, b: float = -1.5,

@@ -130,3 +130,24 @@ register(
              "np.all(..., axis=0) gives one bool per unit.",
     ),
 )
+
+
+# -- 2.7 the derivative of SiLU (derive it) ----------------------------------------------------
+
+
+def _silu_grad(x: np.ndarray) -> np.ndarray:
+    s = F.sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+register(
+    Exercise(
+        id="activations.silu_grad",
+        title="return the derivative of silu(x) = x * sigmoid(x)",
+        make_cases=_elementwise_cases,
+        reference=_silu_grad,
+        forbid_warnings=True,
+        hint="Product rule: (x * s)' = 1 * s + x * s', and you derived s' = s (1 - s) in the "
+        "lesson. Compute s with your stable sigmoid (no overflow for |x| = 1e4).",
+    ),
+)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlearn.autograd import Value
 from nnlearn.exercises.registry import Exercise, register
-from nnlearn.layers import Dense, Tanh
+from nnlearn.layers import Dense, Sigmoid, Tanh
 from nnlearn.losses import MSE, BinaryCrossEntropyWithLogits
 
 
@@ -198,5 +199,103 @@ register(
         output_names=("loss", "grads"),
         hint="Go backwards one step at a time: dz = (sigmoid(z) - y) / N, then dw2, db2 and dh "
         "through the second dense layer, then tanh' = 1 - h**2, then dw1, db1.",
+    ),
+)
+
+
+# -- 3.7 backpropagation on a graph (the autograd engine's backward) ---------------------------
+
+_OPS = ("add", "mul", "tanh", "relu")
+
+
+def _forward_graph(ops: list[str], args: list[list[int]], inputs: dict[int, float]) -> list[Value]:
+    """Build the graph with nnlearn.autograd: node i computes ops[i] of the nodes args[i]."""
+    nodes: list[Value] = []
+    for i, (op, parents) in enumerate(zip(ops, args, strict=True)):
+        if op == "input":
+            nodes.append(Value(inputs[i]))
+        elif op == "add":
+            nodes.append(nodes[parents[0]] + nodes[parents[1]])
+        elif op == "mul":
+            nodes.append(nodes[parents[0]] * nodes[parents[1]])
+        else:  # tanh or relu of one parent
+            nodes.append(getattr(nodes[parents[0]], op)())
+    return nodes
+
+
+def _random_graph(rng: np.random.Generator, n_inputs: int, n_ops: int) -> dict:
+    ops, args = ["input"] * n_inputs, [[] for _ in range(n_inputs)]
+    for _ in range(n_ops):
+        op = _OPS[int(rng.integers(len(_OPS)))]
+        k = len(ops)
+        if op in ("add", "mul"):  # one parent is always the newest node: the graph is connected
+            args.append([k - 1, int(rng.integers(k))])
+        else:
+            args.append([k - 1])
+        ops.append(op)
+    inputs = {i: float(rng.uniform(-1.5, 1.5)) for i in range(n_inputs)}
+    values = np.array([v.data for v in _forward_graph(ops, args, inputs)])
+    return {"ops": ops, "args": args, "values": values}
+
+
+def _graph_cases(rng: np.random.Generator) -> list[dict]:
+    # the lesson's neuron without its loss: out = tanh(w1 x1 + w2 x2 + b)
+    ops = ["input", "input", "input", "input", "input", "mul", "mul", "add", "add", "tanh"]
+    args = [[], [], [], [], [], [0, 1], [2, 3], [5, 6], [7, 4], [8]]
+    inputs = dict(enumerate([0.5, 1.0, -0.3, -2.0, 0.1]))
+    values = np.array([v.data for v in _forward_graph(ops, args, inputs)])
+    square = {"ops": ["input", "mul", "relu"], "args": [[], [0, 0], [1]], "values": np.array([-1.5, 2.25, 2.25])}
+    return [
+        {"ops": ops, "args": args, "values": values},
+        square,  # x * x: one node used twice, two gradient contributions
+        _random_graph(rng, 2, 5),
+        _random_graph(rng, 3, int(rng.integers(8, 14))),
+    ]
+
+
+def _graph_backward(ops: list[str], args: list[list[int]], values: np.ndarray) -> np.ndarray:
+    inputs = {i: float(values[i]) for i, op in enumerate(ops) if op == "input"}
+    nodes = _forward_graph(ops, args, inputs)
+    nodes[-1].backward()
+    return np.array([node.grad for node in nodes])
+
+
+# -- 3.8 MSE through a sigmoid (derive it) -----------------------------------------------------
+
+
+def _sigmoid_mse_cases(rng: np.random.Generator) -> list[dict]:
+    N = int(rng.integers(3, 9))
+    return [
+        {"z": rng.standard_normal((N, 1)), "y": _labels(rng, (N, 1))},
+        {"z": np.array([[0.0]]), "y": np.array([[1.0]])},  # p = 0.5
+        {"z": 3 * rng.standard_normal((N, 2)), "y": _labels(rng, (N, 2))},
+        {"z": np.array([[8.0], [-8.0]]), "y": np.array([[0.0], [1.0]])},  # confident and wrong
+    ]
+
+
+def _sigmoid_mse(z: np.ndarray, y: np.ndarray) -> tuple:
+    sigmoid, loss = Sigmoid(), MSE()
+    value = loss(sigmoid.forward(z), y)
+    return value, sigmoid.backward(loss.backward())  # dL/dp * p (1 - p)
+
+
+register(
+    Exercise(
+        id="backprop.graph_backward",
+        title="backpropagate through a graph of add, mul, tanh and relu nodes",
+        make_cases=_graph_cases,
+        reference=_graph_backward,
+        hint="Start with grads[-1] = 1 and visit the nodes from the last to the first; each "
+        "node adds (its local derivative) * grads[node] into each parent — add, not assign: a "
+        "node used twice (x * x) gets two contributions.",
+    ),
+    Exercise(
+        id="backprop.sigmoid_mse",
+        title="return the MSE of p = sigmoid(z) against y and its gradient dL/dz",
+        make_cases=_sigmoid_mse_cases,
+        reference=_sigmoid_mse,
+        output_names=("loss", "dz"),
+        hint="Chain rule, one factor per step: dL/dp of the mean of (p - y)**2 over all z.size "
+        "entries, times dp/dz of the sigmoid.",
     ),
 )

@@ -214,3 +214,32 @@ register(
              "warmup_steps steps, counted from the end of the warmup, and stays at min_lr after.",
     ),
 )
+
+
+# -- 4.8 the L1 + L2 penalty (derive it) -------------------------------------------------------
+
+
+def _penalty_cases(rng: np.random.Generator) -> list[dict]:
+    cases = [{"w": rng.standard_normal(shape), "l1": float(rng.uniform(0.01, 0.5)),
+              "l2": float(rng.uniform(0.01, 0.5))} for shape in _shapes(rng)]  # fmt: skip
+    cases.append({"w": np.array([-2.0, 0.0, 0.5]), "l1": 0.1, "l2": 0.0})  # L1 only; w = 0 exactly
+    cases.append({"w": np.array([[1.0, -3.0]]), "l1": 0.0, "l2": 0.2})  # L2 only
+    return cases
+
+
+def _penalty(w: np.ndarray, l1: float, l2: float) -> tuple:
+    penalty = l1 * np.sum(np.abs(w)) + 0.5 * l2 * np.sum(w**2)
+    return float(penalty), l1 * np.sign(w) + l2 * w  # np.sign(0) = 0: the subgradient at the kink
+
+
+register(
+    Exercise(
+        id="optimizers.l1_l2_penalty",
+        title="return the penalty l1 * sum|w| + l2/2 * sum w**2 and its gradient",
+        make_cases=_penalty_cases,
+        reference=_penalty,
+        output_names=("penalty", "dw"),
+        hint="Differentiate each term entry by entry: |w| has slope +1 or -1 (take 0 at w = 0, "
+        "as np.sign does), and the 1/2 in front of w**2 cancels the 2 of its derivative.",
+    ),
+)

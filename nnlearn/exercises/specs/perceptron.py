@@ -175,3 +175,40 @@ register(
         hint="Average the squared differences over all entries (N * C of them), without a factor 1/2.",
     ),
 )
+
+
+# -- 1.6 the margin (derive it) ----------------------------------------------------------------
+
+
+def _margin_cases(rng: np.random.Generator) -> list[dict]:
+    x_and, y_and = _gate("and")
+    N = int(rng.integers(4, 9))
+    x = rng.standard_normal((N, 2))
+    w, b = rng.standard_normal(2), float(rng.standard_normal())
+    y = (x @ w + b >= 0).astype(np.int64)  # separated by (w, b): a positive margin
+    y_flip = y.copy()
+    y_flip[0] = 1 - y_flip[0]  # one point on the wrong side: a negative margin
+    return [
+        {"x": x_and, "y": y_and, "w": np.array([1.0, 1.0]), "b": -1.5},  # AND: margin 0.5 / sqrt 2
+        {"x": x, "y": y, "w": w, "b": b},
+        {"x": x, "y": y_flip, "w": w, "b": b},
+        {"x": x * 3, "y": y, "w": 4 * w, "b": 12 * b},  # scaling (w, b) together changes nothing
+    ]
+
+
+def _margin(x: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+    s = 2 * y - 1  # labels as -1 / +1
+    return float(np.min(s * (x @ w + b)) / np.linalg.norm(w))
+
+
+register(
+    Exercise(
+        id="perceptron.margin",
+        title="return the signed geometric margin of the line w·x + b = 0 on (x, y)",
+        make_cases=_margin_cases,
+        reference=_margin,
+        hint="Derive the distance of a point from the line first: move from the point along "
+        "the unit vector w / ||w|| until w·x + b = 0. Then give it a sign (+ on the correct "
+        "side) and take the smallest over the samples.",
+    ),
+)
