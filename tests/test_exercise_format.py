@@ -34,6 +34,7 @@ from nnlearn.exercises.notebook import (
     validate_notebook,
 )
 from nnlearn.exercises.registry import Exercise, get_exercise, split_assignment
+from nnlearn.headless import notebook_client
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -58,12 +59,7 @@ def generated(path: Path) -> str:
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    nbclient = pytest.importorskip("nbclient")
-    client = nbclient.NotebookClient(
-        nb, allow_errors=True, timeout=600, kernel_name="python3",
-        resources={"metadata": {"path": str(cwd)}},
-    )  # fmt: skip
-    client.execute()
+    notebook_client(nb, cwd, cell_timeout=600, allow_errors=True).execute()
     return nb
 
 
@@ -185,13 +181,8 @@ def test_untouched_exercise_notebook_checks_fail_briefly(path, tmp_path):
 
 # Notebooks whose untouched exercise version still shows a stub's traceback outside the
 # check cells (wrap such a cell in try/except NotImplementedError, as 01-04 do).
-_TRACEBACKS_OUTSIDE_CHECKS = {"07_attention"}
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS)
-def test_untouched_exercise_notebook_runs_outside_its_check_cells(path, request):
-    if path.stem in _TRACEBACKS_OUTSIDE_CHECKS:
-        request.applymarker(pytest.mark.xfail(reason="a cell outside the checks needs a student function"))
+def test_untouched_exercise_notebook_runs_outside_its_check_cells(path):
     nb = execute(nbformat.reads(generated(path), as_version=4), path.parent)
     checks = {ex.check_index for ex in exercise_cells(nb)}
     for index, cell in enumerate(nb.cells):
