@@ -41,6 +41,7 @@ import inspect
 import math
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,14 +49,22 @@ import uuid
 from dataclasses import dataclass, field
 
 import nbformat
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import channel_socket_types
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
-from nnlearn.grading import kernel_code
+from nnlearn.grading import isolation, kernel_code
 
+MAX_MESSAGE_BYTES = 64 * 2**20
+"""Largest Jupyter message the grader accepts from a kernel (ZeroMQ drops bigger ones), so
+the grader's own memory stays bounded whatever a submission prints."""
+_ENV_KEPT = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "NNLEARN_")
+_ENV_PREFIXES = ("LC_", "NNLEARN_", "OMP_", "OPENBLAS_", "MKL_")
 KERNEL_CODE = inspect.getsource(kernel_code)
 _LIVE_GROUPS: set[int] = set()  # process groups of this process's running kernels
 
@@ -120,12 +129,43 @@ def _set_limits(setrlimit, limit: int) -> None:
     setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+PYTHON_KERNEL = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
 class _PythonSpecs(KernelSpecManager):
-    """Always this interpreter's ipykernel, whatever kernelspecs the user installed."""
+    """Always this interpreter's ipykernel, whatever kernelspecs the user installed
+    (``argv``: the kernel command, possibly wrapped in the sandbox)."""
+
+    argv: list[str] = PYTHON_KERNEL
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        return KernelSpec(argv=argv, display_name="Python 3", language="python")
+        return KernelSpec(argv=list(self.argv), display_name="Python 3", language="python")
+
+
+class _BoundedClient(AsyncKernelClient):
+    """A kernel client whose sockets refuse messages above ``MAX_MESSAGE_BYTES``."""
+
+    def _create_connected_socket(self, channel, identity=None):
+        sock = self.context.socket(channel_socket_types[channel])
+        sock.linger = 1000
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        if identity:
+            sock.identity = identity
+        sock.connect(self._make_url(channel))
+        return sock
+
+
+def kernel_environment(workdir: str) -> dict[str, str]:
+    """The sandboxed kernel's environment: a few of the grader's variables (paths, locale,
+    thread counts, ``NNLEARN_*``) and the scratch directory as every home and cache."""
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEPT or k.startswith(_ENV_PREFIXES)}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    for name in ("HOME", "TMPDIR", "PWD"):
+        env[name] = workdir
+    env["IPYTHONDIR"] = os.path.join(workdir, ".ipython")
+    env["MPLCONFIGDIR"] = os.path.join(workdir, ".matplotlib")
+    env["JUPYTER_RUNTIME_DIR"] = os.path.join(workdir, ".jupyter")
+    return env
 
 
 class _CappedClient(NotebookClient):
@@ -174,16 +214,29 @@ class Sandbox:
     Use as a context manager; :meth:`run` executes one cell.
     """
 
-    def __init__(self, workdir: str, private: str, limits: Limits, denied: list[str]):
-        self.workdir, self.limits = workdir, limits
-        name = os.path.join(private, f"k-{uuid.uuid4().hex[:12]}")  # short: socket paths
+    def __init__(self, workdir: str, private: str, limits: Limits, denied: list[str],
+                 uid: int | None = None, isolated: bool = True):
+        self.workdir, self.limits, self.uid, self.isolated = workdir, limits, uid, isolated
+        name = f"k-{uuid.uuid4().hex[:12]}"  # short: socket paths
+        specs = _PythonSpecs()
+        if isolated:  # connection file and sockets in a directory bound into the sandbox
+            self.sockets = os.path.join(private, name)
+            os.mkdir(self.sockets, 0o700)
+            if uid is not None:
+                os.chown(self.sockets, uid, uid)
+            prefix = os.path.join(self.sockets, "k")
+            specs.argv = isolation.kernel_command(
+                PYTHON_KERNEL, [workdir, self.sockets], workdir, denied, uid)
+        else:
+            self.sockets, prefix = None, os.path.join(private, name)
         self.km = AsyncKernelManager(
             kernel_name="python3",
-            kernel_spec_manager=_PythonSpecs(),
-            connection_file=name + ".json",
+            kernel_spec_manager=specs,
+            connection_file=prefix + ".json",
             transport="ipc",  # Unix sockets in the private directory: no TCP port races
-            ip=name,
+            ip=prefix,
         )
+        self.km.client_factory = _BoundedClient
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
         self.client = _CappedClient(
             nb,
@@ -201,12 +254,24 @@ class Sandbox:
 
     def _start(self, denied: list[str]) -> None:
         limit = int(self.limits.memory_mb) * 2**20
-        options = {}
-        if not hasattr(resource, "prlimit"):  # macOS: set the limits in the child instead
-            options["preexec_fn"] = lambda: _set_limits(resource.setrlimit, limit)
+        options: dict = {}
+        if self.isolated:
+            pairs, uid, connection = isolation.limits(limit, self.uid), self.uid, self.km.connection_file
+
+            def prepare() -> None:  # in the child, before exec: inherited by the sandbox
+                if uid is not None:
+                    os.chown(connection, uid, uid)
+                isolation.apply_limits(pairs)
+
+            options["preexec_fn"] = prepare
+            env = kernel_environment(self.workdir)
+        else:
+            env = dict(os.environ)
+            if not hasattr(resource, "prlimit"):  # macOS: set the limits in the child instead
+                options["preexec_fn"] = lambda: _set_limits(resource.setrlimit, limit)
         self.client.start_new_kernel(
             cwd=self.workdir,
-            env=dict(os.environ),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             **options,
@@ -215,7 +280,7 @@ class Sandbox:
         if pgid and pgid != os.getpgrp():
             _LIVE_GROUPS.add(pgid)
         try:
-            if hasattr(resource, "prlimit"):
+            if not self.isolated and hasattr(resource, "prlimit"):
                 pid = self.km.provisioner.pid
                 _set_limits(lambda *args: resource.prlimit(pid, *args), limit)
             self.client.start_new_kernel_client()
@@ -293,6 +358,8 @@ class Sandbox:
             run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001
             pass
+        if self.sockets is not None:
+            shutil.rmtree(self.sockets, ignore_errors=True)
         self.client.kc = None
 
     def __enter__(self) -> Sandbox:
