@@ -137,18 +137,20 @@ def _write_new(directory: str, arrays: dict[str, np.ndarray]) -> str:
 def read_results(path: str, n_cases: int) -> list[tuple[str, Any]]:
     """Read the kernel's output file defensively; raise ValueError if unusable.
 
-    The file is written by student-controlled code, so: no symlinks, a regular
-    file, at most ``MAX_RESULT_BYTES`` on disk *and* uncompressed (no zip bombs),
-    ``allow_pickle=False``, and ``from_plain`` validates the structure.
+    The file is written by student-controlled code, so: no symlinks, opened without
+    blocking (it could be a FIFO), a regular file, at most ``MAX_RESULT_BYTES`` on disk
+    *and* uncompressed (no zip bombs), ``allow_pickle=False``, and ``from_plain``
+    validates the structure.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO: no wait
     except OSError:
         raise ValueError("no output file") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RESULT_BYTES:
+        os.close(fd)
+        raise ValueError("output file is not a regular file of reasonable size")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RESULT_BYTES:
-            raise ValueError("output file is not a regular file of reasonable size")
         data = f.read(MAX_RESULT_BYTES + 1)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
