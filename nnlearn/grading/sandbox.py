@@ -177,6 +177,10 @@ class _CappedClient(NotebookClient):
 
     max_output = 1_000_000
 
+    @property
+    def marker(self) -> str:
+        return "[output truncated after "  # the kernel's cap and this one
+
     def reset_cap(self) -> None:
         self.kept, self.truncated = 0, False
 
@@ -186,11 +190,13 @@ class _CappedClient(NotebookClient):
         if isinstance(data, dict):
             data = {k: v for k, v in data.items() if k == "text/plain"}
             msg = {**msg, "content": {**content, "data": data}}
+        if self.marker in str(content.get("text", "")):  # the kernel's own cap kicked in
+            self.truncated = True
         size = len(str(content.get("text", ""))) + len(str(data or ""))
         size += len(str(content.get("traceback", "")))
         if self.kept + size > self.max_output:
             if not self.truncated:
-                note = f"[output truncated after {self.max_output} characters]\n"
+                note = f"{self.marker}{self.max_output} characters]\n"
                 outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
             self.truncated = True
             return None
@@ -285,8 +291,9 @@ class Sandbox:
                 _set_limits(lambda *args: resource.prlimit(pid, *args), limit)
             self.client.start_new_kernel_client()
             code = (
-                f"exec(compile({KERNEL_CODE!r} + '\\ninstall_guard(D, A)\\n', '<nnlearn>', 'exec'),"
-                f" {{'D': {denied!r}, 'A': {[self.workdir]!r}}})"
+                f"exec(compile({KERNEL_CODE!r} + '\\ninstall_guard(D, A)\\ninstall_output_cap(M)\\n',"
+                f" '<nnlearn>', 'exec'), {{'D': {denied!r}, 'A': {[self.workdir]!r}, "
+                f"'M': {self.limits.max_output - 1000}}})"  # leaves room for the marker
             )
             msg_id = self.client.kc.execute(code, silent=True, store_history=False)
             reply = self.client.wait_for_reply(msg_id)
