@@ -163,3 +163,58 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+# -- a batch that nothing breaks (without the sandbox, where a kernel can reach its worker) --
+
+
+def _kills_worker(signum: int) -> nbformat.NotebookNode:
+    return _solution_with(add_one=f"import os\nos.kill(os.getppid(), {int(signum)})\n")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    sub = root / "sub"
+    sub.mkdir()
+    nbformat.write(nbformat.read(str(SOLUTION), as_version=4), str(sub / "good.ipynb"))
+    for signum in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP):
+        nbformat.write(_kills_worker(signum), str(sub / f"{signum.name}.ipynb"))
+    command = [str(sub), "--solutions", str(FIXTURES / "solutions"), "--no-sandbox",
+               "--timeout-cell", "5", "--timeout-notebook", "5", "--out", str(root / "g.csv")]
+    start = time.monotonic()
+    done = _grade(*command)
+    seconds = time.monotonic() - start
+    with open(root / "g.csv", newline="") as f:
+        rows = {Path(r["submission"]).stem: r for r in csv.DictReader(f)}
+    return done, rows, root, command, seconds
+
+
+def test_a_dead_or_stopped_worker_costs_only_its_submission(hostile):
+    done, rows, _, _, seconds = hostile
+    assert done.returncode == 0, done.stderr
+    assert (rows["good"]["total"], rows["good"]["status"]) == ("5", "not isolated")
+    for name in ("SIGKILL", "SIGTERM"):
+        assert rows[name]["status"].startswith("grader error: the grader's worker process died "
+                                               "twice"), rows[name]
+    assert rows["SIGSTOP"]["status"].startswith("grader error: grading took longer than 40 s")
+    assert all(rows[n]["total"] == "0" for n in ("SIGKILL", "SIGTERM", "SIGSTOP"))
+    assert "NOT ISOLATED" in done.stdout
+    print(f"hostile batch graded in {seconds:.1f} s")
+
+
+def test_resume_grades_only_the_missing_rows(hostile):
+    done, rows, root, command, _ = hostile
+    path = root / "g.csv"
+    lines = path.read_text().splitlines()
+    kept = [line for line in lines if "good.ipynb" not in line]
+    interrupted = next(line for line in lines if "good.ipynb" in line)
+    path.write_text("\n".join(kept + [interrupted.split(",")[0] + ",,,,,,not graded: "
+                                      "interrupted"]) + "\n")
+    again = _grade(*command, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "--resume: 3 row(s) kept, 1 to grade" in again.stderr
+    with open(path, newline="") as f:
+        after = {Path(r["submission"]).stem: r for r in csv.DictReader(f)}
+    assert after["good"]["total"] == "5"
+    assert {n: after[n]["status"] for n in after} == {n: rows[n]["status"] for n in rows}

@@ -125,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     kept = []
     if args.resume:
-        kept = [r for r in read_gradebook(args.out) if not r.get("status", "").startswith(
-            (INTERRUPTED, "grader error"))]
+        kept = [r for r in read_gradebook(args.out)
+                if not r.get("status", "").startswith(INTERRUPTED)]
         done = {r["submission"] for r in kept}
         submissions = [p for p in submissions if str(p) not in done]
         print(f"nnlearn grade: --resume: {len(kept)} row(s) kept, {len(submissions)} to grade.",

@@ -56,8 +56,13 @@ class _Worker:
         self.started = 0.0
 
     def stop(self) -> None:
-        """SIGTERM (the worker kills its kernels and exits), then SIGKILL after 3 s."""
+        """SIGTERM (the worker kills its kernels and exits), then SIGKILL after 3 s. A
+        stopped worker (SIGSTOP) is continued first, or it could not kill its kernels."""
         if self.process.is_alive():
+            try:
+                os.kill(self.process.pid, signal.SIGCONT)
+            except OSError:
+                pass
             self.process.terminate()
             self.process.join(3)
         if self.process.is_alive():
@@ -129,6 +134,7 @@ class Pool:
         """Stop every worker (and so every kernel); safe to call twice."""
         for worker in self.workers:  # all at once: each worker then kills its kernels
             if worker.process.is_alive():
+                os.kill(worker.process.pid, signal.SIGCONT)
                 worker.process.terminate()
         for worker in self.workers:
             worker.stop()
