@@ -24,6 +24,7 @@ course: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) lessons/01_perceptron.ipynb
 
 test: setup-test
+	@command -v bwrap >/dev/null || echo "NOTE: bubblewrap (bwrap) is missing, so the grader's sandbox tests are skipped. Install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora), sudo pacman -S bubblewrap (Arch)."
 	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 lint: setup-test
