@@ -198,6 +198,7 @@ _DYNAMIC_MODULES = {"importlib", "imp", "pkgutil", "runpy", "zipimport", "pickle
                     "codecs", "zlib", "lzma", "bz2", "gzip", "ctypes", "cffi", "gc", "inspect",
                     "types", "builtins", "sys", "operator", "subprocess", "os", "IPython"}
 _HARMLESS_DUNDERS = {"__init__", "__name__", "__doc__"}
+_TELLING_STRINGS = ("nnlearn", "__", "get_exercise", "exercises_for")
 
 
 def _source_for_ast(source: str) -> str:
@@ -243,9 +244,9 @@ def _uses(tree: ast.AST) -> set[str]:
               and node.func.id in ("getattr", "setattr", "delattr", "hasattr")
               and not (len(node.args) >= 2 and isinstance(node.args[1], ast.Constant))):
             uses.add(f"uses {node.func.id} with a computed name")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
-                "nnlearn" in node.value or "__" in node.value):
-            uses.add("names nnlearn or a dunder in a string")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and any(
+                word in node.value for word in _TELLING_STRINGS):
+            uses.add("names nnlearn, the registry or a dunder in a string")
     return uses
 
 
@@ -262,7 +263,7 @@ def library_uses(cells: list[Cell]) -> list[str]:
     ``sys.modules``, dunder attributes such as ``__globals__``, ``getattr`` with a
     computed name, ``builtins``, ``pickle``/``marshal``, ``base64``/``codecs``,
     ``ctypes``, ``gc``, ``inspect``, ``get_ipython`` and IPython magics, strings
-    naming ``nnlearn`` or a dunder). Only the student's solution cells are read;
+    naming ``nnlearn``, the registry or a dunder). Only the student's solution cells are read;
     names the instructor's own cells import stay fair game.
 
     Returns
