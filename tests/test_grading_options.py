@@ -161,6 +161,30 @@ def test_interrupt_writes_the_gradebook_and_kills_the_kernels(tmp_path, signum):
     assert list(private.iterdir()) == []  # the grader's private files are gone
 
 
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_no_kernel_survives_a_killed_grader(tmp_path):
+    """SIGKILL leaves no chance to clean up: the workers get SIGTERM from the kernel
+    (PR_SET_PDEATHSIG) and kill their kernels; the sandboxes die with their worker."""
+    nb = _solution_with(add_one="while True:\n    pass\n")
+    for i in range(2):
+        nbformat.write(nb, str(tmp_path / f"loop{i}.ipynb"))
+    command = [sys.executable, "-m", "nnlearn.cli", "grade", str(tmp_path), "--jobs", "2",
+               "--solutions", str(FIXTURES / "solutions"), "--out", str(tmp_path / "g.csv")]
+    child = subprocess.Popen(command, env=ENV, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    kernels: set[int] = set()
+    while len(kernels) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        kernels = {p for p in _descendants(child.pid) if b"ipykernel_launcher" in _cmdline(p)}
+    family = _descendants(child.pid)
+    child.kill()
+    child.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while [p for p in family if _alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernels and not [p for p in family if _alive(p)]
+
+
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -10,29 +10,31 @@ Limits
 * Per-cell timeout: nbclient's ``timeout`` (``interrupt_on_timeout=False``, so a
   timeout raises instead of sending SIGINT, which student code can catch or
   ignore). On a timeout the grader kills the kernel and starts another one.
-* Memory: ``RLIMIT_AS`` set with ``prlimit`` from the grader right after the
-  kernel process starts, before it runs any cell (on systems without
-  ``prlimit``, e.g. macOS, with ``setrlimit`` in the child before exec). Setting it from outside keeps
-  the kernel command line identical to a normal Jupyter kernel (no launcher
-  module to spot) and cannot be undone by a cell run earlier. A kernel needs
-  ~1 GB of address space once NumPy and Matplotlib are imported (threads reserve
-  stacks and malloc arenas), so the limit should not go below ~1500 MB.
-  ``RLIMIT_CORE = 0`` keeps a crashing kernel from writing a core file.
-* Output: only text is kept (figures become their ``text/plain`` form), at
-  most ``max_output`` characters per cell; the rest is dropped and the cell is
-  flagged ``truncated`` (10 MB of prints neither fill the grader's memory nor
-  reach the feedback).
+* Memory, file size, processes: in the sandbox (:mod:`.isolation`) the limits
+  are set in the child before ``exec`` and cannot be raised (no capabilities;
+  as root a fresh uid). With ``--no-sandbox``, ``RLIMIT_AS`` is set with
+  ``prlimit`` right after the kernel starts (``setrlimit`` in the child on
+  macOS), which a root kernel could lift. A kernel needs ~1 GB of address space
+  once NumPy and Matplotlib are imported, so the limit should not go below
+  ~1500 MB. ``RLIMIT_CORE = 0``: no core files.
+* Output: the kernel keeps at most ``max_output`` characters of printed text
+  per cell (:func:`~nnlearn.grading.kernel_code.install_output_cap`), and this
+  side keeps only text (figures become their ``text/plain`` form), at most
+  ``max_output`` characters per cell, and refuses Jupyter messages over
+  ``MAX_MESSAGE_BYTES``, so whatever a submission prints the grader's memory
+  stays bounded. Truncation costs no points; the status mentions it.
 
 Isolation
 ---------
-The kernel's working directory is a fresh empty directory; its environment is
-the grader's own, unchanged (no ``GRADING`` flag to detect); its connection
-file lives in the grader's private directory; and before the first cell an
-audit hook (:func:`nnlearn.grading.kernel_code.install_guard`) is installed with
-a silent execute request, which leaves no history, no execution count and no
-names in the notebook's namespace. The hook refuses file access to the
-solutions, hidden tests, other submissions and grader outputs, and refuses to
-start processes.
+In the sandbox the kernel runs with its own environment (scratch directory as
+``HOME``, ``TMPDIR``, ``IPYTHONDIR``, ``MPLCONFIGDIR``; no variable that says
+"grading"), its connection file and Unix sockets in a directory of its own bound
+into the sandbox, and nothing of the grader's but what :mod:`.isolation` binds
+read-only. As a second layer, before the first cell an audit hook
+(:func:`nnlearn.grading.kernel_code.install_guard`) is installed with a silent
+execute request (no history, no execution count, no names in the notebook's
+namespace); it refuses Python-level file access to the grader's paths and new
+processes. It is a speed bump (``ctypes`` bypasses it); the sandbox is the wall.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from nnlearn.grading import isolation, kernel_code
 MAX_MESSAGE_BYTES = 64 * 2**20
 """Largest Jupyter message the grader accepts from a kernel (ZeroMQ drops bigger ones), so
 the grader's own memory stays bounded whatever a submission prints."""
-_ENV_KEPT = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "NNLEARN_")
+_ENV_KEPT = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV")
 _ENV_PREFIXES = ("LC_", "NNLEARN_", "OMP_", "OPENBLAS_", "MKL_")
 KERNEL_CODE = inspect.getsource(kernel_code)
 _LIVE_GROUPS: set[int] = set()  # process groups of this process's running kernels
