@@ -396,7 +396,7 @@ def exception_name(name: str) -> str:
 def job_deadline(limits: Limits) -> float:
     """Seconds after which a job's worker is presumed stuck: the notebook budget, the
     hidden tests' equal budget, and room for kernel starts."""
-    return 2 * limits.notebook_timeout + 30
+    return 2 * limits.notebook_timeout + 20
 
 
 def _exit_status(code: int | None) -> str:
