@@ -217,6 +217,8 @@ def _attacks(sub: Path, out: Path) -> dict[str, str]:
         "symlink_result": "import os\nimport numpy as np\n"
                           f"np.savez = lambda file, **arrays: os.symlink({str(SOLUTION)!r}, file)\n"
                           "def add_one(x):\n    return x + 1.0\n",
+        # -- lost credit for harmless things ----------------------------------------------------
+        "huge_print": "def add_one(x):\n    return x + 1.0\nprint('x' * 300_000_000)\n",
         # -- leaks and injection ---------------------------------------------------------------
         "leak_type_name": "def add_one(x):\n"
                           "    raise type(repr(x.ravel()[:5].tolist()), (Exception,), {})()\n",
@@ -393,6 +395,13 @@ def test_odd_entries_get_a_row_with_a_clear_status(attack, name, status):
     row = attack["rows"][name]
     assert row["status"].startswith(status), row
     assert row["total"] == "0"
+
+
+def test_a_huge_print_is_truncated_and_costs_nothing(attack):
+    row = attack["rows"]["huge_print"]
+    assert _total(attack, "huge_print") == 5, row
+    assert "output truncated after 1000000 characters in cell 4 (add_one)" in row["status"]
+    assert (attack["out"] / "feedback" / "huge_print.md").stat().st_size < 1_100_000
 
 
 def test_exception_names_never_leak_hidden_inputs(attack):
