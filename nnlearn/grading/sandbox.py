@@ -52,7 +52,6 @@ from dataclasses import dataclass, field
 
 import nbformat
 import zmq
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import channel_socket_types
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -61,6 +60,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
 from nnlearn.grading import isolation, kernel_code
+from nnlearn.headless import PollingKernelClient
 
 MAX_MESSAGE_BYTES = 64 * 2**20
 """Largest Jupyter message the grader accepts from a kernel (ZeroMQ drops bigger ones), so
@@ -144,8 +144,9 @@ class _PythonSpecs(KernelSpecManager):
         return KernelSpec(argv=list(self.argv), display_name="Python 3", language="python")
 
 
-class _BoundedClient(AsyncKernelClient):
-    """A kernel client whose sockets refuse messages above ``MAX_MESSAGE_BYTES``."""
+class _BoundedClient(PollingKernelClient):
+    """A kernel client whose sockets refuse messages above ``MAX_MESSAGE_BYTES`` and that
+    never sleeps on one ZeroMQ wake-up for long (see :mod:`nnlearn.headless`)."""
 
     def _create_connected_socket(self, channel, identity=None):
         sock = self.context.socket(channel_socket_types[channel])
