@@ -507,7 +507,7 @@ def test_read_results_neither_blocks_nor_reads_non_files(tmp_path):
 
 
 def test_exception_names_are_built_in_or_anonymous(tmp_path):
-    from nnlearn.grading.runner import OWN_EXCEPTION, exception_name
+    from nnlearn.grading.results import OWN_EXCEPTION, exception_name
 
     assert [exception_name(n) for n in ("ValueError", "Exception", "KeyboardInterrupt",
                                         "LinAlgError")] == [
@@ -549,7 +549,7 @@ def test_gradebook_keeps_resumed_rows_and_survives_a_directory(tmp_path):
 
 
 def test_feedback_never_names_a_students_exception_class():
-    from nnlearn.grading.runner import OWN_EXCEPTION
+    from nnlearn.grading.results import OWN_EXCEPTION
 
     r = _result("x.ipynb")
     r.exercises[0].case_errors = {OWN_EXCEPTION: 2, "ZeroDivisionError": 1}

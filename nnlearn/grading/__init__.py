@@ -25,7 +25,8 @@ Designed against the known weaknesses of notebook graders:
 Modules, in pipeline order: :mod:`.notebook` (read and rebuild submissions),
 :mod:`.cases` (hidden inputs), :mod:`.isolation` (the bwrap command line),
 :mod:`.sandbox` (one limited kernel), :mod:`.kernel_code` (what runs inside it),
-:mod:`.runner` (one submission with restarts), :mod:`.pool` (workers that
+:mod:`.runner` (one submission with restarts), :mod:`.results` (its
+outputs, read defensively), :mod:`.pool` (workers that
 survive their jobs), :mod:`.scoring` (verdicts), :mod:`.batch` (the run),
 :mod:`.report` (gradebook, feedback, summary) and :mod:`.cli`.
 """

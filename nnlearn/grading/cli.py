@@ -161,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except Interrupted as stopped:
         results, status = stopped.results, 130
+    except KeyboardInterrupt:  # before any kernel started: nothing to write
+        print("nnlearn grade: interrupted before grading started; nothing written.",
+              file=sys.stderr)
+        return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
     # Writing takes a moment; a second Ctrl-C must not lose the gradebook.

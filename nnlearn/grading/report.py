@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nnlearn.grading.runner import OWN_EXCEPTION
+from nnlearn.grading.results import OWN_EXCEPTION
 from nnlearn.grading.scoring import SubmissionResult, gradebook_columns
 
 
