@@ -368,7 +368,10 @@ def test_attack_earns_no_more_than_the_wrong_answer(attack, name):
 def test_nothing_outside_the_grader_outputs_changed(attack):
     changed = [k for k in attack["before"] if attack["before"][k] != attack["after"].get(k)]
     assert changed == []
-    assert set(attack["after"]) == set(attack["before"])
+    # New files: none, but the README IPython writes when a kernel of another test file
+    # (running in parallel) creates the profile for the first time.
+    new = set(attack["after"]) - set(attack["before"])
+    assert [n for n in new if not n.endswith(os.path.join("startup", "README"))] == []
 
 
 def test_no_process_outlives_the_grader(attack):
