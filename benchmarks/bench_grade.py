@@ -1,6 +1,7 @@
 """Benchmark ``nnlearn grade``: a class of 40 submissions of one lesson, on N cores.
 
     python benchmarks/bench_grade.py [--assignment 03_backprop] [--n 40] [--jobs 2]
+    python benchmarks/bench_grade.py --assignment 02_activations --n 40 --compare-sandbox 3
 
 The class is a mix a real one might hand in: copies of the solution notebook
 (correct answers), untouched exercise notebooks, and one of each broken kind
@@ -8,6 +9,13 @@ The class is a mix a real one might hand in: copies of the solution notebook
 a memory hog, 10 MB of prints, an infinite loop). The script times the whole
 ``nnlearn grade`` command (worker start-up, the reference run, every kernel,
 gradebook and feedback) and prints the seconds.
+
+``--compare-sandbox R`` measures what the bubblewrap sandbox costs: R rounds,
+each grading the same class (correct and untouched notebooks only, so that the
+constant 30 s of the looping one does not dilute the difference) with and
+without ``--no-sandbox``, in alternating order; it prints the median times and
+the median of the per-round ratios (a shared machine swings too much for
+anything but paired, interleaved runs).
 
 If ``solutions/<assignment>.ipynb`` does not exist yet, a stand-in lesson is
 built from the assignment's registered exercise specs: each solution cell calls
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,8 +84,10 @@ def _replace(nb, function: str, source: str) -> nbformat.NotebookNode:
     return nb
 
 
-def make_class(solution, exercise, function: str, n: int, directory: Path) -> None:
-    """Write ``n`` submissions: correct, untouched and one of each broken kind."""
+def make_class(solution, exercise, function: str, n: int, directory: Path,
+               broken_kinds: bool = True) -> None:
+    """Write ``n`` submissions: correct, untouched and (``broken_kinds``) one of each
+    broken kind."""
     deleted = _replace(exercise, function, "")
     deleted.cells = [c for c in deleted.cells
                      if c.metadata.get("nbgrader", {}).get("grade_id") != function]
@@ -90,6 +101,8 @@ def make_class(solution, exercise, function: str, n: int, directory: Path) -> No
         "print_flood": _replace(solution, function, "print('x' * 10_000_000)"),
         "infinite_loop": _replace(solution, function, "while True:\n    pass"),
     }
+    if not broken_kinds:
+        broken = {}
     untouched = max(0, (n - len(broken)) // 4)
     for i in range(n):
         if i < len(broken):
@@ -108,6 +121,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout-cell", default="30")
+    parser.add_argument("--compare-sandbox", type=int, default=0, metavar="R",
+                        help="R interleaved rounds with and without the sandbox")
     args = parser.parse_args()
 
     from nnlearn.exercises.generate import make_exercise_notebook
@@ -124,17 +139,34 @@ def main() -> None:
         nbformat.write(solution, str(solutions / f"{args.assignment}.ipynb"))
         exercise = make_exercise_notebook(solution, args.assignment)
         function = graded_exercises(student_template(solution))[0].function
-        make_class(solution, exercise, function, args.n, sub)
+        make_class(solution, exercise, function, args.n, sub, not args.compare_sandbox)
         command = [sys.executable, "-m", "nnlearn.cli", "grade", str(sub),
                    "--solutions", str(solutions), "--out", str(tmp / "grades.csv"),
                    "--feedback", str(tmp / "feedback"), "--jobs", str(args.jobs),
                    "--timeout-cell", args.timeout_cell, "--seed", "1", "--quiet"]
-        start = time.perf_counter()
-        subprocess.run(command, check=True)
-        seconds = time.perf_counter() - start
+
+        def timed(extra: list[str]) -> float:
+            start = time.perf_counter()
+            subprocess.run(command + extra, check=True, stdout=subprocess.DEVNULL)
+            return time.perf_counter() - start
+
+        source = "solutions/" if real.exists() else "stand-in built from the specs"
+        if args.compare_sandbox:
+            times: dict[str, list[float]] = {"sandbox": [], "no-sandbox": []}
+            for r in range(args.compare_sandbox):
+                order = ["sandbox", "no-sandbox"] if r % 2 == 0 else ["no-sandbox", "sandbox"]
+                for name in order:
+                    times[name].append(timed([] if name == "sandbox" else ["--no-sandbox"]))
+            for name, values in times.items():
+                runs = " ".join(f"{v:.1f}" for v in values)
+                print(f"{name:10s} median {statistics.median(values):.1f} s   runs: {runs}")
+            ratio = statistics.median(a / b for a, b in zip(*times.values(), strict=True))
+            print(f"{args.assignment} ({source}), {args.n} submissions, --jobs {args.jobs}: "
+                  f"sandbox/no-sandbox = {ratio:.2f} (median of {args.compare_sandbox} rounds)")
+            return
+        seconds = timed([])
         with open(tmp / "grades.csv", newline="") as f:
             rows = list(csv.DictReader(f))
-    source = "solutions/" if real.exists() else "stand-in built from the specs"
     print(f"{args.assignment} ({source}), {len(rows)} submissions, --jobs {args.jobs}: "
           f"{seconds:.1f} s")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -472,3 +473,160 @@ def test_kernel_code_is_sent_as_text():
     """The kernel gets source text, so the grader's module never enters it."""
     assert "def install_guard" in KERNEL_CODE and "def run_cases" in KERNEL_CODE
     compile(KERNEL_CODE, "<kernel>", "exec")
+
+
+# -- what cannot be trusted: odd files, exception names, report fields ----------------------
+
+
+def test_read_submission_refuses_what_is_not_a_regular_notebook(tmp_path, monkeypatch):
+    from nnlearn.grading import batch
+
+    good = tmp_path / "good.ipynb"
+    good.write_bytes(EXERCISE.read_bytes())
+    assert batch.read_submission(good) == EXERCISE.read_bytes()
+    (tmp_path / "dir.ipynb").mkdir()
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    os.symlink(good, tmp_path / "link.ipynb")
+    expected = {"dir": "a directory", "fifo": "a FIFO", "link": "a symbolic link (not followed)"}
+    for name, kind in expected.items():
+        with pytest.raises(NotebookProblem, match=re.escape(f"not a notebook file but {kind}")):
+            batch.read_submission(tmp_path / f"{name}.ipynb")  # never blocks on the FIFO
+    assert [p.name for p in find_submissions([str(tmp_path)])] == [
+        "dir.ipynb", "fifo.ipynb", "good.ipynb", "link.ipynb"]
+    monkeypatch.setattr(batch, "MAX_NOTEBOOK_BYTES", 100)
+    with pytest.raises(NotebookProblem, match="notebook larger than"):
+        batch.read_submission(good)
+
+
+def test_read_results_neither_blocks_nor_reads_non_files(tmp_path):
+    os.mkfifo(tmp_path / "fifo.npz")
+    (tmp_path / "dir.npz").mkdir()
+    for name in ("fifo.npz", "dir.npz"):
+        with pytest.raises(ValueError, match="not a regular file"):
+            read_results(str(tmp_path / name), 1)
+
+
+def test_exception_names_are_built_in_or_anonymous(tmp_path):
+    from nnlearn.grading.results import OWN_EXCEPTION, exception_name
+
+    assert [exception_name(n) for n in ("ValueError", "Exception", "KeyboardInterrupt",
+                                        "LinAlgError")] == [
+        "ValueError", "Exception", "KeyboardInterrupt", "LinAlgError"]
+    for name in ("[0.25, -1.5]", "MyError", "\x1b[2J", "=cmd", "print"):
+        assert exception_name(name) == OWN_EXCEPTION
+    arrays = {"0:error": np.array("[0.123456789, 2.5]")}
+    assert read_results(_npz(tmp_path / "o.npz", **arrays), 1) == [("error", OWN_EXCEPTION)]
+
+
+def test_gradebook_fields_are_clean_and_never_formulas(tmp_path):
+    assert report.cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert [report.cell(t) for t in ("+1", "-1", "@x", "ok")] == ["'+1", "'-1", "'@x", "ok"]
+    assert report.clean("a\x1b[2J\x07\r\x00b\u202e") == "a[2Jb"
+    assert report.clean("line\r\nnext\ttab\x1b", multiline=True) == "line\nnext    tab"
+    r = _result("=evil\x1b.ipynb", status="ValueError: \x07bad\r")
+    r.review = "review: solution cell add_one (uses exec)"
+    report.write_gradebook([r], tmp_path / "g.csv")
+    text = (tmp_path / "g.csv").read_text()
+    assert "'=evil.ipynb" in text and "ValueError: bad; review: solution cell" in text
+    assert not [c for c in text if ord(c) < 32 and c != "\n"]
+    assert "\x1b" not in report.progress_line(1, 1, r)
+    feedback = report.feedback_markdown(r)
+    assert "review" not in feedback and "\x07" not in feedback
+
+
+def test_gradebook_keeps_resumed_rows_and_survives_a_directory(tmp_path):
+    path = tmp_path / "g.csv"
+    kept = [{"submission": "old.ipynb", "assignment": "00_toy", "check_add_one": "2",
+             "check_old": "1", "total": "3", "max_total": "6", "status": "ok"}]
+    assert report.write_gradebook([_result("new.ipynb")], path, kept) == path
+    rows = report.read_gradebook(path)
+    assert [r["submission"] for r in rows] == ["new.ipynb", "old.ipynb"]
+    assert rows[1]["check_old"] == "1" and rows[0]["check_old"] == ""
+    path.unlink()
+    path.mkdir()  # e.g. made by something while grading ran
+    written = report.write_gradebook([_result("new.ipynb")], path)
+    assert written != path and written.parent == tmp_path and written.read_text()
+
+
+def test_feedback_never_names_a_students_exception_class():
+    from nnlearn.grading.results import OWN_EXCEPTION
+
+    r = _result("x.ipynb")
+    r.exercises[0].case_errors = {OWN_EXCEPTION: 2, "ZeroDivisionError": 1}
+    text = report.feedback_markdown(r)
+    assert f"2 case(s) raised {OWN_EXCEPTION}" in text
+    assert "1 case(s) raised `ZeroDivisionError`" in text
+
+
+# -- reference use: every roundabout route is flagged ----------------------------------------
+
+
+@pytest.mark.parametrize("source", [
+    "import nnlearn.activations as a\ndef f(x):\n    return a.sigmoid(x)",
+    "import importlib\nm = importlib.import_module('nn' + 'learn')",
+    "import sys\ndef f(x):\n    return sys.modules[k].f(x)",
+    "def f(x):\n    return check.__globals__['g'](x)",
+    "import builtins\nf = getattr(builtins, name)",
+    "def f(x):\n    return getattr(obj, 'a' + 'b')(x)",
+    "exec(code)",
+    "import base64\nf = eval(base64.b64decode(b'eA=='))",
+    "import pickle\nf = pickle.loads(b'')",
+    "from ctypes import CDLL",
+    "%time import nnlearn",
+    "!cat secret",
+    "f = [c for c in ().__class__.__base__.__subclasses__()]",
+    "f = __builtins__['ev' + 'al']",
+    "name = 'get_exercise'",
+    "x = get_ipython()",
+])
+def test_library_uses_flags_every_route(source):
+    from nnlearn.grading.notebook import library_uses
+
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
+        "solution": True, "grade": False, "locked": False, "grade_id": "f"}})
+    assert library_uses([cell]) and library_uses([cell])[0].startswith("f (")
+
+
+def test_library_uses_leaves_plain_numpy_alone():
+    from nnlearn.grading.notebook import library_uses
+
+    source = ("import numpy as np\nclass Layer:\n    def __init__(self, n):\n"
+              "        super().__init__()\n        self.w = np.zeros(n)\n"
+              "def f(x):\n    return np.maximum(x, 0) + getattr(np, 'pi')\n")
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
+        "solution": True, "grade": False, "locked": False, "grade_id": "f"}})
+    assert library_uses([cell]) == []
+
+
+# -- the sandbox's command line ----------------------------------------------------------------
+
+
+def test_kernel_command_builds_the_sandbox(tmp_path):
+    from nnlearn.grading import isolation
+
+    work, sockets = str(tmp_path / "work"), str(tmp_path / "k")
+    secret = str(Path(isolation.readable_dirs()[0]) / "secret.ipynb")
+    command = isolation.kernel_command(["python", "-m", "ipykernel_launcher"], [work, sockets],
+                                       work, [secret], uid=None)
+    text = " ".join(command)
+    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent",
+                 "--new-session", "--cap-drop ALL", "--proc /proc", "--dev /dev",
+                 f"--bind {work} {work}", f"--chdir {work}", "--unsetenv JPY_PARENT_PID"):
+        assert flag in text, flag
+    assert command[-3:] == ["python", "-m", "ipykernel_launcher"]
+    for path in isolation.readable_dirs():
+        assert f"--ro-bind {path} {path}" in text
+    assert str(Path(isolation.__file__).resolve().parents[2] / "solutions") not in text
+    with_uid = isolation.kernel_command(["python"], [work], work, [], uid=2**30 + 5)
+    assert f"--reuid={2**30 + 5}" in " ".join(with_uid) and "--cap-add CAP_SETUID" in " ".join(
+        with_uid)
+
+
+def test_without_bubblewrap_grading_refuses_and_says_how_to_get_it(monkeypatch, tmp_path):
+    from nnlearn.grading import batch, isolation
+    from nnlearn.grading.scoring import GradingSetupError
+
+    monkeypatch.setattr(isolation, "unavailable", lambda: "the grading sandbox needs bubblewrap")
+    options = batch.Options(solutions=FIXTURES / "solutions")
+    with pytest.raises(GradingSetupError, match="apt-get install bubblewrap.*--no-sandbox"):
+        batch.grade([EXERCISE], options)

@@ -20,13 +20,10 @@ stop the batch.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
-import logging
-import multiprocessing
 import os
 import shutil
-import signal
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -34,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnlearn.grading import cases as hidden
-from nnlearn.grading import runner
+from nnlearn.grading import isolation, runner
 from nnlearn.grading.notebook import (
     NotebookProblem,
     assignment_of,
@@ -45,8 +42,9 @@ from nnlearn.grading.notebook import (
     rebuild,
     student_template,
 )
-from nnlearn.grading.runner import ExerciseJob, Job, RunRecord, run_job
-from nnlearn.grading.sandbox import Limits, kill_all
+from nnlearn.grading.pool import Pool
+from nnlearn.grading.runner import ExerciseJob, Job, RunRecord
+from nnlearn.grading.sandbox import Limits
 from nnlearn.grading.scoring import (
     Assignment,
     GradingSetupError,
@@ -67,16 +65,18 @@ class Options:
     jobs: int = 1
     limits: Limits = Limits()
     protect: tuple[Path, ...] = ()  # grader outputs the kernels must not read
+    isolated: bool = True  # False: --no-sandbox (no bubblewrap; every status says so)
 
 
 def find_submissions(arguments: list[str]) -> list[Path]:
-    """Expand arguments: a directory means every ``*.ipynb`` directly inside it."""
+    """Expand arguments: a directory means every entry named ``*.ipynb`` directly inside
+    it, whatever it is (a directory, FIFO or symbolic link gets a row saying so)."""
     paths: list[Path] = []
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            paths += sorted(p for p in path.glob("*.ipynb") if p.is_file())
-        elif path.is_file():
+            paths += sorted(path.glob("*.ipynb"))
+        elif os.path.lexists(path):
             paths.append(path)
         else:
             raise FileNotFoundError(
@@ -122,7 +122,7 @@ def _job(key: str, cells: list[dict], assignment: Assignment, options: Options, 
                     assignment.tests[e.grade_id].plain)
         for e in assignment.exercises
     ]
-    return Job(key, cells, exercises, options.limits, denied, root)
+    return Job(key, cells, exercises, options.limits, denied, root, options.isolated)
 
 
 def _protected(path: Path, pattern: str) -> list[str]:
@@ -139,6 +139,56 @@ def _protected(path: Path, pattern: str) -> list[str]:
     return [str(path)]
 
 
+class Interrupted(Exception):
+    """Grading was stopped (Ctrl-C, SIGTERM); ``results`` has a row for every submission,
+    those not finished marked ``not graded: interrupted``."""
+
+    def __init__(self, results: list[SubmissionResult]):
+        super().__init__("interrupted")
+        self.results = results
+
+
+MAX_NOTEBOOK_BYTES = 32 * 2**20
+INTERRUPTED = "not graded: interrupted"
+
+
+def read_submission(path: Path) -> bytes:
+    """The bytes of a submitted notebook; :class:`NotebookProblem` if it is not a regular
+    file of bounded size. Symbolic links are not followed (one could point at a
+    classmate's notebook or the solutions), FIFOs never block."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        raise NotebookProblem(f"cannot read the file ({error.strerror})") from None
+    kind = _kind(info.st_mode)
+    if kind:
+        raise NotebookProblem(f"not a notebook file but {kind}; not graded")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise NotebookProblem(f"cannot read the file ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if _kind(info.st_mode) or info.st_size > MAX_NOTEBOOK_BYTES:
+            mb = MAX_NOTEBOOK_BYTES // 2**20
+            raise NotebookProblem(f"notebook larger than {mb} MB (clear its outputs); not graded")
+        data = f.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookProblem(f"notebook larger than {MAX_NOTEBOOK_BYTES // 2**20} MB; not graded")
+    return data
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is ("a directory"...), or "" for a regular file."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link (not followed)"),
+                       (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "" if stat.S_ISREG(mode) else "not a regular file"
+
+
 def grade(
     submissions: list[Path],
     options: Options,
@@ -151,8 +201,13 @@ def grade(
     GradingSetupError
         When the instructor's material is unusable (no solution notebook for any
         submission, malformed check cells, hidden cases that are not plain data,
-        a reference solution failing its own hidden tests).
+        a reference solution failing its own hidden tests), or no sandbox is
+        available and ``options.isolated``.
+    Interrupted
+        On Ctrl-C / SIGTERM, with the results so far (every kernel is killed first).
     """
+    if options.isolated and isolation.unavailable():
+        raise GradingSetupError(f"{isolation.unavailable()}: {isolation.INSTALL_HINT}.")
     solutions = find_solutions(options.solutions)
     if options.assignment is not None and options.assignment not in solutions:
         raise GradingSetupError(
@@ -164,25 +219,31 @@ def grade(
     results: list[SubmissionResult | None] = [None] * len(submissions)
     pending: dict[int, tuple[str, list[dict], list[str]]] = {}
     assignments: dict[str, Assignment] = {}
-    done = 0
-
     reviews: dict[int, list[str]] = {}
+    done = 0
 
     def finish(index: int, result: SubmissionResult) -> None:
         nonlocal done
         result.submission = str(submissions[index])
         if reviews.get(index):  # graded as usual, but a person should look
-            result.status += "; review: solution cell " + "; ".join(reviews[index])
+            result.review = "review: solution cell " + "; ".join(reviews[index])
+        if not options.isolated:
+            result.status = "not isolated" if result.status == "ok" else (
+                result.status + "; not isolated")
         results[index], done = result, done + 1
         if progress is not None:
             progress(done, len(submissions), result)
 
     for index, path in enumerate(submissions):
-        data = path.read_bytes()  # read once; everything below works on these bytes
-        digests[path] = hashlib.sha256(data).digest()
         try:
+            data = read_submission(path)  # read once; everything below works on these bytes
+            digests[path] = hashlib.sha256(data).digest()
             nb = load_submission(data)
-            name = options.assignment or assignment_of(nb) or _guess(path, solutions)
+            named = assignment_of(nb)
+            if options.assignment and named and named != options.assignment:
+                raise NotebookProblem(f"the notebook is assignment {named!r}, not "
+                                      f"{options.assignment!r} (--assignment); not graded")
+            name = options.assignment or named or _guess(path, solutions)
             if name is None:
                 raise NotebookProblem("unknown assignment (no nnlearn metadata; use --assignment)")
             if name not in solutions:
@@ -195,7 +256,7 @@ def grade(
         except NotebookProblem as problem:
             finish(index, SubmissionResult("", None, [], str(problem)))
 
-    root = tempfile.mkdtemp()
+    root = tempfile.mkdtemp(prefix="nnlearn-grade-")
     os.chmod(root, 0o700)
     denied = [str(Path(root).resolve())]
     denied += _protected(options.solutions, "*.ipynb")
@@ -205,10 +266,19 @@ def grade(
         denied += _protected(path, "*.ipynb")
     try:
         _run_all(assignments, pending, options, denied, root, finish)
+    except KeyboardInterrupt:
+        for index, result in enumerate(results):
+            if result is None:
+                results[index] = SubmissionResult(str(submissions[index]), None, [], INTERRUPTED)
+        raise Interrupted(results) from None
     finally:
         shutil.rmtree(root, ignore_errors=True)
     for index, path in enumerate(submissions):
-        if hashlib.sha256(path.read_bytes()).digest() != digests[path]:
+        try:
+            changed = hashlib.sha256(read_submission(path)).digest() != digests.get(path)
+        except NotebookProblem:
+            changed = path in digests
+        if changed and path in digests:
             results[index].status += "; submission file changed during grading"
     return results
 
@@ -219,53 +289,25 @@ def _guess(path: Path, solutions: dict[str, Path]) -> str | None:
 
 
 def _run_all(assignments, pending, options: Options, denied, root, finish) -> None:
-    needed = {name for name, _, _ in pending.values()}
-    waiting: dict[str, list[tuple[int, RunRecord]]] = {name: [] for name in needed}
-    context = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_worker_init)
-    with pool:  # on any exception: cancel what is queued, stop what runs, then wait
-        futures: dict[cf.Future, tuple[str, int | None]] = {}
-        for name in sorted(needed):
-            a = assignments[name]
-            job = _job(f"reference:{name}", a.reference_cells, a, options, denied, root)
-            futures[pool.submit(run_job, job)] = (name, None)
-        for index, (name, cells, _) in pending.items():
-            job = _job(str(index), cells, assignments[name], options, denied, root)
-            futures[pool.submit(run_job, job)] = (name, index)
-        try:
-            for future in cf.as_completed(futures):
-                name, index = futures[future]
-                assignment = assignments[name]
-                try:
-                    record = future.result()
-                except Exception as error:  # noqa: BLE001 - e.g. a worker process died
-                    record = RunRecord(str(index), error=f"{type(error).__name__}: {error}")
-                if index is None:
-                    assignment.reference = reference_outputs(assignment, record, options.limits)
-                    for queued, queued_record in waiting.pop(name):
-                        finish(queued, score(assignment, queued_record, pending[queued][2]))
-                elif assignment.reference is None:
-                    waiting[name].append((index, record))
-                else:
-                    finish(index, score(assignment, record, pending[index][2]))
-        except BaseException:  # a broken reference, Ctrl-C: stop everything, kill the kernels
-            for future in futures:
-                future.cancel()
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
-            raise
+    """References first (no student code runs before every reference output is known),
+    then the submissions; each scored in this process as soon as its run is back."""
+    needed = sorted({name for name, _, _ in pending.values()})
+    deadline = runner.job_deadline(options.limits)
+    with Pool(options.jobs) as pool:
+        references = [(name, _job(f"reference:{name}", assignments[name].reference_cells,
+                                  assignments[name], options, denied, root), deadline)
+                      for name in needed]
 
+        def reference_done(name: str, record: RunRecord) -> None:
+            assignments[name].reference = reference_outputs(assignments[name], record,
+                                                            options.limits)
 
-def _worker_init() -> None:
-    """In each worker: Ctrl-C is the parent's business; SIGTERM (the parent stopping the
-    batch) kills this worker's kernel at once, then ends the running job with SystemExit,
-    which the pool reports as that job's result (so the pool itself stays healthy)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop_worker)
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # tasks of killed kernels
+        pool.run(references, reference_done)
+        tasks = [(index, _job(str(index), cells, assignments[name], options, denied, root),
+                  deadline) for index, (name, cells, _) in pending.items()]
 
+        def submission_done(index: int, record: RunRecord) -> None:
+            name, _, missing = pending[index]
+            finish(index, score(assignments[name], record, missing))
 
-def _stop_worker(signum, frame) -> None:
-    runner.STOPPING = True  # jobs already queued to this worker return at once
-    kill_all()
-    raise SystemExit(1)
+        pool.run(tasks, submission_done)

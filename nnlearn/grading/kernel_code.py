@@ -111,6 +111,47 @@ def install_guard(denied: list[str], allowed: list[str]) -> None:
     sys.addaudithook(hook)
 
 
+def install_output_cap(limit: int) -> None:
+    """Keep at most ``limit`` characters of printed text per cell, then one marker line.
+
+    A courtesy to honest students (a 10 MB print costs nothing but the rest of the
+    print); student code can undo it, which only makes its own grading slower: the
+    grader drops oversized messages and caps what it keeps on its side as well.
+    """
+    import sys
+
+    from IPython import get_ipython
+
+    state = {"kept": 0, "noted": False}
+    marker = f"\n[output truncated after {limit} characters]\n"
+
+    def capped(write):
+        def capped_write(text, *args, **kwargs):
+            if not isinstance(text, str):
+                return write(text, *args, **kwargs)
+            room = limit - state["kept"]
+            state["kept"] += len(text)
+            if len(text) <= room:
+                return write(text, *args, **kwargs)
+            if room > 0:
+                write(text[:room])
+            if not state["noted"]:
+                state["noted"] = True
+                write(marker)
+            return len(text)
+
+        return capped_write
+
+    def before_cell(*args, **kwargs) -> None:
+        # IPython wraps each stream's write method for the cell just before this event
+        # and restores it afterwards, so the cap is wrapped around it anew every cell.
+        state["kept"], state["noted"] = 0, False
+        for stream in (sys.stdout, sys.stderr):
+            stream.write = capped(stream.write)
+
+    get_ipython().events.register("pre_run_cell", before_cell)
+
+
 def run_cases(name: str, inputs: str, outputs: str, user_ns: dict) -> None:
     """Call ``user_ns[name](**case)`` on each case in ``inputs``; write ``outputs``.
 

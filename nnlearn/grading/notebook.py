@@ -189,17 +189,82 @@ def rebuild(template: dict, submission: dict) -> tuple[list[Cell], list[str]]:
 
 # Names through which a solution could hand back the library's or the registry's answer.
 _LIBRARY_NAMES = {"nnlearn", "get_exercise", "exercises_for", "reference"}
+# Ways to reach code without naming it: run strings as code, look up modules or globals,
+# unpickle. Course exercises need none of them, so any use is worth a look.
+_DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
+                  "breakpoint", "get_ipython", "attrgetter", "methodcaller"}
+_DYNAMIC_MODULES = {"importlib", "imp", "pkgutil", "runpy", "zipimport", "pickle", "marshal",
+                    "shelve", "copyreg", "dill", "cloudpickle", "joblib", "base64", "binascii",
+                    "codecs", "zlib", "lzma", "bz2", "gzip", "ctypes", "cffi", "gc", "inspect",
+                    "types", "builtins", "sys", "operator", "subprocess", "os", "IPython"}
+_HARMLESS_DUNDERS = {"__init__", "__name__", "__doc__"}
+_TELLING_STRINGS = ("nnlearn", "__", "get_exercise", "exercises_for")
+
+
+def _source_for_ast(source: str) -> str:
+    """Cell source as Python: IPython syntax (``%magic``, ``!cmd``) becomes the
+    ``get_ipython()`` calls IPython would run, so it cannot hide code from the review."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - ipykernel brings IPython
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - leave it to ast.parse to fail
+        return source
+
+
+def _uses(tree: ast.AST) -> set[str]:
+    uses = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                top = a.name.split(".")[0]
+                if top == "nnlearn":
+                    uses.add(f"imports {a.name}")
+                elif top in _DYNAMIC_MODULES:
+                    uses.add(f"imports {a.name}")
+        elif isinstance(node, ast.ImportFrom):
+            top = (node.module or "").split(".")[0]
+            if top == "nnlearn" or top in _DYNAMIC_MODULES:
+                uses.add(f"imports {node.module}")
+        elif isinstance(node, ast.Name) and node.id in _LIBRARY_NAMES - {"reference"}:
+            uses.add(f"uses {node.id}")
+        elif isinstance(node, ast.Name) and (node.id in _DYNAMIC_CALLS or node.id in (
+                "__builtins__", "__loader__", "__spec__")):
+            uses.add(f"uses {node.id}")
+        elif isinstance(node, ast.Attribute) and node.attr in _LIBRARY_NAMES:
+            uses.add(f"uses .{node.attr}")
+        elif isinstance(node, ast.Attribute) and node.attr in ("modules", "import_module"):
+            uses.add(f"uses .{node.attr}")
+        elif (isinstance(node, ast.Attribute) and node.attr.startswith("__")
+              and node.attr.endswith("__") and node.attr not in _HARMLESS_DUNDERS):
+            uses.add(f"uses .{node.attr}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "setattr", "delattr", "hasattr")
+              and not (len(node.args) >= 2 and isinstance(node.args[1], ast.Constant))):
+            uses.add(f"uses {node.func.id} with a computed name")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and any(
+                word in node.value for word in _TELLING_STRINGS):
+            uses.add("names nnlearn, the registry or a dunder in a string")
+    return uses
 
 
 def library_uses(cells: list[Cell]) -> list[str]:
-    """Solution cells whose code imports nnlearn or reaches the exercise registry.
+    """Solution cells whose code may reach the library's or the registry's answer.
 
     The exercises ask students to write what ``nnlearn`` already implements, and the
     public checks need the exercise specs (with their reference functions) inside
-    the student's kernel, so a solution *could* just call the library's answer.
-    Blocking that is impossible without breaking the checks; this flags it for the
-    instructor instead (the grade itself is unchanged). Only the student's solution
-    cells are read; names the instructor's own cells import stay fair game.
+    the student's kernel, so a solution *could* call the library's answer. The
+    sandbox cannot block that without breaking the checks; this flags it for the
+    instructor instead (the grade itself is unchanged). Flagged: importing
+    ``nnlearn``; the registry's names; and every way of reaching code without naming
+    it in plain sight (``exec``/``eval``/``compile``, ``__import__``, ``importlib``,
+    ``sys.modules``, dunder attributes such as ``__globals__``, ``getattr`` with a
+    computed name, ``builtins``, ``pickle``/``marshal``, ``base64``/``codecs``,
+    ``ctypes``, ``gc``, ``inspect``, ``get_ipython`` and IPython magics, strings
+    naming ``nnlearn``, the registry or a dunder). Only the student's solution cells are read;
+    names the instructor's own cells import stay fair game.
 
     Returns
     -------
@@ -209,22 +274,12 @@ def library_uses(cells: list[Cell]) -> list[str]:
     for cell in cells:
         if not is_solution_cell(cell):
             continue
+        source = source_of(cell)
         try:
-            tree = ast.parse(source_of(cell))
+            tree = ast.parse(_source_for_ast(source))
         except (SyntaxError, ValueError):
             continue  # a syntax error is reported (and costs points) elsewhere
-        uses = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                uses |= {f"imports {a.name}" for a in node.names if a.name.split(".")[0] == "nnlearn"}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "nnlearn":
-                uses.add(f"imports {node.module}")
-            elif isinstance(node, ast.Name) and node.id in _LIBRARY_NAMES - {"reference"}:
-                uses.add(f"uses {node.id}")
-            elif isinstance(node, ast.Attribute) and node.attr in _LIBRARY_NAMES:
-                uses.add(f"uses .{node.attr}")
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "__import__":
-                uses.add("uses __import__")
+        uses = _uses(tree)
         if uses:
             flagged.append(f"{nbgrader_meta(cell).get('grade_id')} ({', '.join(sorted(uses))})")
     return flagged

@@ -17,10 +17,13 @@ import csv
 import html
 import io
 import os
+import re
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
+from nnlearn.grading.results import OWN_EXCEPTION
 from nnlearn.grading.scoring import SubmissionResult, gradebook_columns
 
 
@@ -28,18 +31,65 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def write_gradebook(results: list[SubmissionResult], path: Path) -> None:
-    """Write ``submission, assignment, <grade_id>..., total, max_total, status`` atomically."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA = ("=", "+", "-", "@")
+FIXED = ("submission", "assignment", "total", "max_total", "status")
+
+
+def clean(text: str, multiline: bool = False) -> str:
+    """``text`` without control characters (ESC, BEL, CR..., bidi overrides); with
+    ``multiline`` tabs and newlines stay."""
+    if multiline:
+        return "\n".join(_CONTROL.sub("", line.replace("\t", "    ")) for line in
+                         text.replace("\r\n", "\n").split("\n"))
+    return _CONTROL.sub("", text)
+
+
+def cell(text: str) -> str:
+    """A gradebook field: clean, and a leading ``= + - @`` neutralised with ``'`` (OWASP's
+    rule against CSV injection: spreadsheets would run it as a formula)."""
+    text = clean(text)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def read_gradebook(path: Path) -> list[dict[str, str]]:
+    """The rows of an existing gradebook (for ``--resume``); [] if there is none."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        return []
+    return [r for r in rows if r.get("submission")]
+
+
+def write_gradebook(results: list[SubmissionResult], path: Path,
+                    kept: list[dict[str, str]] = ()) -> Path:
+    """Write ``submission, assignment, <grade_id>..., total, max_total, status`` atomically.
+
+    ``kept`` are rows of a previous run (``--resume``) written as they were, after the
+    new results. Returns the path written: if ``path`` has become a directory, the
+    gradebook goes next to it (``<path>.<time>.csv``) instead of being lost.
+    """
     columns = gradebook_columns(results)
+    for row in kept:
+        columns += [c for c in row if c not in FIXED and c not in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "assignment", *columns, "total", "max_total", "status"])
     for r in results:
         points = {e.grade_id: e.points for e in r.exercises}
         max_total = r.max_total if r.exercises else None
-        writer.writerow([r.submission, r.assignment or "", *(_fmt(points.get(c)) for c in columns),
-                         _fmt(r.total), _fmt(max_total), r.status])
+        writer.writerow([cell(r.submission), cell(r.assignment or ""),
+                         *(_fmt(points.get(c)) for c in columns),
+                         _fmt(r.total), _fmt(max_total), cell(r.full_status)])
+    for row in kept:
+        writer.writerow([row.get(c) or "" for c in ("submission", "assignment", *columns,
+                                                     "total", "max_total", "status")])
+    path = Path(path)
+    if path.is_dir():
+        path = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.csv")
     atomic_write(path, buffer.getvalue())
+    return path
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -76,10 +126,11 @@ def feedback_names(results: list[SubmissionResult]) -> list[str]:
 
 def feedback_markdown(r: SubmissionResult) -> str:
     """One student's feedback as Markdown."""
-    lines = [f"# Feedback: {Path(r.submission).name}", ""]
+    lines = [f"# Feedback: {clean(Path(r.submission).name)}", ""]
     if r.assignment:
-        lines.append(f"Assignment: **{r.assignment}**  ")
-    lines += [f"Score: **{_fmt(r.total)} / {_fmt(r.max_total)}**  ", f"Status: {r.status}", ""]
+        lines.append(f"Assignment: **{clean(r.assignment)}**  ")
+    lines += [f"Score: **{_fmt(r.total)} / {_fmt(r.max_total)}**  ", f"Status: {clean(r.status)}",
+              ""]
     for e in r.exercises:
         lines += [f"## {e.function}: {_fmt(e.points)} / {_fmt(e.max_points)} points", ""]
         if e.title and e.title != e.function:
@@ -89,13 +140,15 @@ def feedback_markdown(r: SubmissionResult) -> str:
         else:
             lines.append(f"Hidden tests: {e.matched} of {e.n_cases} cases match the reference.")
             for name, count in sorted(e.case_errors.items()):
-                lines.append(f"- {count} case(s) raised `{name}`")
+                lines.append(f"- {count} case(s) raised " + (
+                    name if name == OWN_EXCEPTION else f"`{name}`"))
         if e.points < e.max_points and e.hint:
             lines += ["", f"Hint: {e.hint}"]
         if e.public.strip():
-            fence = "~~~~" if "```" in e.public else "```"
+            public = clean(e.public, multiline=True)
+            fence = "~~~~" if "```" in public else "```"
             lines += ["", "Public tests (your check cell):", "", fence + "text",
-                      e.public.rstrip("\n"), fence]
+                      public.rstrip("\n"), fence]
         lines.append("")
     return "\n".join(lines)
 
@@ -108,7 +161,7 @@ def feedback_html(r: SubmissionResult) -> str:
         f"<title>Feedback: {h(Path(r.submission).name)}</title></head><body>",
         f"<h1>Feedback: {h(Path(r.submission).name)}</h1>",
         f"<p>Assignment: <b>{h(r.assignment or '')}</b><br>",
-        f"Score: <b>{_fmt(r.total)} / {_fmt(r.max_total)}</b><br>Status: {h(r.status)}</p>",
+        f"Score: <b>{_fmt(r.total)} / {_fmt(r.max_total)}</b><br>Status: {h(clean(r.status))}</p>",
     ]
     for e in r.exercises:
         parts.append(f"<h2>{h(e.function)}: {_fmt(e.points)} / {_fmt(e.max_points)} points</h2>")
@@ -125,7 +178,8 @@ def feedback_html(r: SubmissionResult) -> str:
         if e.points < e.max_points and e.hint:
             parts.append(f"<p>Hint: {h(e.hint)}</p>")
         if e.public.strip():
-            parts.append(f"<p>Public tests (your check cell):</p><pre>{h(e.public)}</pre>")
+            public = h(clean(e.public, multiline=True))
+            parts.append(f"<p>Public tests (your check cell):</p><pre>{public}</pre>")
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p) + "\n"
 
@@ -143,7 +197,8 @@ def progress_line(done: int, total: int, r: SubmissionResult) -> str:
     """``[ 3/40] alice.ipynb  7.5/10  ok  (3.1 s)``"""
     width = len(str(total))
     score = f"{_fmt(r.total)}/{_fmt(r.max_total)}" if r.exercises else "0"
-    return f"[{done:>{width}}/{total}] {r.submission}  {score}  {r.status}  ({r.seconds:.1f} s)"
+    return (f"[{done:>{width}}/{total}] {clean(r.submission)}  {score}  {clean(r.full_status)}  "
+            f"({r.seconds:.1f} s)")
 
 
 def summary(results: list[SubmissionResult], seconds: float, seed: int) -> str:
@@ -152,9 +207,11 @@ def summary(results: list[SubmissionResult], seconds: float, seed: int) -> str:
         return "No submissions graded."
     totals = [r.total for r in results]
     best = max((r.max_total for r in results), default=0)
-    not_ok = sum(r.status != "ok" for r in results)
+    not_ok = sum(r.full_status != "ok" for r in results)
+    isolated = "" if not any("not isolated" in r.status for r in results) else (
+        " NOT ISOLATED (--no-sandbox): submissions could read and change files.")
     return (
         f"Graded {len(results)} submission(s) in {seconds:.1f} s (seed {seed}): "
         f"mean {statistics.fmean(totals):.2f}, min {_fmt(min(totals))}, "
-        f"max {_fmt(max(totals))} (out of {_fmt(best)}); {not_ok} not ok."
+        f"max {_fmt(max(totals))} (out of {_fmt(best)}); {not_ok} not ok.{isolated}"
     )

@@ -24,25 +24,23 @@ A whole-notebook deadline (``Limits.notebook_timeout``) bounds all of this.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import secrets
 import shutil
 import signal
-import stat
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from nnlearn.exercises.compare import from_plain
+from nnlearn.grading import isolation
+from nnlearn.grading.results import exception_name, read_results
 from nnlearn.grading.sandbox import KERNEL_CODE, CellResult, Limits, Sandbox
 
-MAX_RESULT_BYTES = 256 * 2**20
 MAX_MESSAGE = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FILE = re.compile(r"\(\d+\.py, ")
@@ -70,6 +68,7 @@ class Job:
     limits: Limits
     denied: list[str]
     private_root: str
+    isolated: bool = True  # in the bubblewrap sandbox (see nnlearn.grading.isolation)
 
 
 @dataclass
@@ -84,6 +83,8 @@ class RunRecord:
         solution cell, check cell or hidden tests. They always reach the status.
     blocked : dict
         ``grade_id -> message`` for exercises that score 0 because of a problem.
+    notes : list of str
+        Things worth a word in the status that cost no points ("output truncated ...").
     cell_errors : dict
         ``grade_id -> "SyntaxError: ..."`` when the solution cell itself raised;
         reported only if the exercise ends with 0 points.
@@ -99,6 +100,7 @@ class RunRecord:
     cell_errors: dict[str, str] = field(default_factory=dict)
     public: dict[str, str] = field(default_factory=dict)
     received: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # for the status, costing no points
     error: str | None = None
     seconds: float = 0.0
 
@@ -128,50 +130,11 @@ def _write_new(directory: str, arrays: dict[str, np.ndarray]) -> str:
     return path
 
 
-def read_results(path: str, n_cases: int) -> list[tuple[str, Any]]:
-    """Read the kernel's output file defensively; raise ValueError if unusable.
-
-    The file is written by student-controlled code, so: no symlinks, a regular
-    file, at most ``MAX_RESULT_BYTES`` on disk *and* uncompressed (no zip bombs),
-    ``allow_pickle=False``, and ``from_plain`` validates the structure.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        raise ValueError("no output file") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RESULT_BYTES:
-            raise ValueError("output file is not a regular file of reasonable size")
-        data = f.read(MAX_RESULT_BYTES + 1)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_RESULT_BYTES:
-                raise ValueError("outputs too large")
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(f"unreadable output file ({type(error).__name__})") from None
-    results = []
-    for i in range(n_cases):
-        error = arrays.get(f"{i}:error")
-        if error is not None:
-            results.append(("error", str(error)[:80] if error.dtype.kind == "U" else "error"))
-            continue
-        prefix = f"{i}:"
-        plain = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        try:
-            results.append(("ok", from_plain(plain)))
-        except (ValueError, TypeError, RecursionError):
-            results.append(("error", "invalid output"))
-    return results
-
-
 class _Run:
     """State of one job: the current kernel, fatal cells, deadline."""
 
-    def __init__(self, job: Job, workdir: str):
-        self.job, self.workdir = job, workdir
+    def __init__(self, job: Job, workdir: str, uid: int | None):
+        self.job, self.workdir, self.uid = job, workdir, uid
         self.limits = job.limits
         self.deadline = time.monotonic() + self.limits.notebook_timeout
         self.record = RunRecord(job.key)
@@ -182,6 +145,7 @@ class _Run:
         for e in job.exercises:
             self.owner[e.solution_cell] = self.owner[e.check_cell] = e.grade_id
         self.out_of_time = False
+        self.upto = len(job.cells)  # cells the notebook phase reached (all, unless out of time)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -228,8 +192,6 @@ class _Run:
             return f"kernel died in {where}{_exit_status(result.exit_code)}"
         if result.memory_error:
             return f"memory limit ({self.limits.memory_mb} MB) in {where}"
-        if result.truncated:
-            return f"output limit ({self.limits.max_output} characters) in {where}"
         return None
 
     # -- kernel (re)starts --------------------------------------------------------------------
@@ -239,7 +201,8 @@ class _Run:
         retried, since a submission should not score 0 for the grader's hiccup."""
         for attempt in range(attempts):
             try:
-                return Sandbox(self.workdir, self.job.private_root, self.limits, self.job.denied)
+                return Sandbox(self.workdir, self.job.private_root, self.limits, self.job.denied,
+                               self.uid, self.job.isolated)
             except Exception:  # noqa: BLE001 - re-raised after the last attempt
                 if attempt == attempts - 1:
                     raise
@@ -269,20 +232,36 @@ class _Run:
 
     # -- the two phases -----------------------------------------------------------------------
 
+    def stop_notebook(self, index: int) -> None:
+        """The notebook's time is up in cell ``index``: that cell and the ones after it do
+        not run, so their exercises are not graded; exercises before it keep their credit."""
+        self.upto = index
+        self.fatal.add(index)
+        for e in self.job.exercises:
+            if e.solution_cell >= index:
+                self.record.blocked.setdefault(e.grade_id, "notebook time limit")
+
     def notebook(self) -> None:
         cells = self.job.cells
         for index, cell in enumerate(cells):
             if not _runs(cell):
                 continue
             if not self.ensure_kernel(index):
+                self.time_up(f"before {self.label(index)}")
+                self.stop_notebook(index)
                 return
             result = self.execute(cell["source"])
             if result is None or result.status == "deadline":
                 self.time_up(f"in {self.label(index)}")
+                self.stop_notebook(index)
                 return
             grade_id = self.owner.get(index)
             if index in self.checks:
                 self.record.public[grade_id] = _text(result)
+            if result.truncated:
+                note = f"output truncated after {self.limits.max_output} characters in " \
+                       f"{self.label(index)}"
+                self.record.notes.append(note)
             message = self.failure(result, self.label(index))
             if result.status in ("timeout", "dead"):
                 self.fatal.add(index)
@@ -290,10 +269,16 @@ class _Run:
                 self.problem(grade_id, message)
             elif result.status == "error" and grade_id and index not in self.checks:
                 evalue = _CELL_FILE.sub("(", result.evalue)  # "(3417.py, line 2)" -> "(line 2)"
-                self.record.cell_errors[grade_id] = f"{result.ename}: {evalue}"[:300]
+                name = exception_name(result.ename)
+                text = f"{name}: {evalue}" if name == result.ename else name
+                self.record.cell_errors[grade_id] = text[:300]
 
     def hidden_tests(self) -> None:
-        upto = len(self.job.cells)
+        """Hidden tests get a time budget of their own (as much as the notebook's), so
+        exercises that finished keep their credit when a later cell used up the notebook's."""
+        upto = self.upto
+        self.deadline = max(self.deadline, time.monotonic() + self.limits.notebook_timeout)
+        self.out_of_time = False
         for exercise in self.job.exercises:
             grade_id, where = exercise.grade_id, f"hidden tests for {exercise.function}"
             if grade_id in self.record.blocked:
@@ -317,7 +302,7 @@ class _Run:
                 continue
             message = self.failure(result, where)
             if message is None and result.status == "error":
-                message = f"{where} could not run ({result.ename})"
+                message = f"{where} could not run ({exception_name(result.ename)})"
             if message is None:
                 try:
                     received = read_results(outputs, _n_cases(exercise.inputs))
@@ -330,6 +315,28 @@ class _Run:
             _remove(outputs)
             if message:
                 self.problem(grade_id, message)
+
+
+def _prepare_scratch(workdir: str, uid: int | None) -> None:
+    """The kernel's home: owned by its uid, with Matplotlib's font list copied in (building
+    it takes seconds, and a sandboxed kernel starts with an empty cache every time)."""
+    cache = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
+    target = os.path.join(workdir, ".matplotlib")
+    os.mkdir(target)
+    for name in sorted(os.listdir(cache)) if os.path.isdir(cache) else []:
+        if name.startswith("fontlist-") and name.endswith(".json"):
+            shutil.copyfile(os.path.join(cache, name), os.path.join(target, name))
+    if uid is not None:  # bwrap (root without capabilities) must still enter it: 0755 (the
+        os.chmod(workdir, 0o755)  # private root above it is 0700, so no one else can)
+        for path in (workdir, target, *(os.path.join(target, n) for n in os.listdir(target))):
+            os.chown(path, uid, uid)
+
+
+def job_deadline(limits: Limits) -> float:
+    """Seconds after which a job's worker is presumed stuck: the notebook budget, the
+    hidden tests' equal budget, and room for kernel starts."""
+    return 2 * limits.notebook_timeout + 20
 
 
 def _exit_status(code: int | None) -> str:
@@ -366,18 +373,14 @@ def _remove(path: str) -> None:
         pass
 
 
-STOPPING = False
-"""Set in a worker told to stop: queued jobs then return without starting a kernel."""
-
-
 def run_job(job: Job) -> RunRecord:
     """Execute ``job`` in fresh kernels (restarting as needed); never raises."""
-    if STOPPING:
-        return RunRecord(job.key, error="grading was stopped")
     start = time.monotonic()
     workdir = tempfile.mkdtemp(dir=job.private_root)
     os.chmod(workdir, 0o700)
-    run = _Run(job, workdir)
+    uid = isolation.new_uid() if job.isolated else None
+    _prepare_scratch(workdir, uid)
+    run = _Run(job, workdir, uid)
     try:
         run.notebook()
         run.hidden_tests()

@@ -10,29 +10,31 @@ Limits
 * Per-cell timeout: nbclient's ``timeout`` (``interrupt_on_timeout=False``, so a
   timeout raises instead of sending SIGINT, which student code can catch or
   ignore). On a timeout the grader kills the kernel and starts another one.
-* Memory: ``RLIMIT_AS`` set with ``prlimit`` from the grader right after the
-  kernel process starts, before it runs any cell (on systems without
-  ``prlimit``, e.g. macOS, with ``setrlimit`` in the child before exec). Setting it from outside keeps
-  the kernel command line identical to a normal Jupyter kernel (no launcher
-  module to spot) and cannot be undone by a cell run earlier. A kernel needs
-  ~1 GB of address space once NumPy and Matplotlib are imported (threads reserve
-  stacks and malloc arenas), so the limit should not go below ~1500 MB.
-  ``RLIMIT_CORE = 0`` keeps a crashing kernel from writing a core file.
-* Output: only text is kept (figures become their ``text/plain`` form), at
-  most ``max_output`` characters per cell; the rest is dropped and the cell is
-  flagged ``truncated`` (10 MB of prints neither fill the grader's memory nor
-  reach the feedback).
+* Memory, file size, processes: in the sandbox (:mod:`.isolation`) the limits
+  are set in the child before ``exec`` and cannot be raised (no capabilities;
+  as root a fresh uid). With ``--no-sandbox``, ``RLIMIT_AS`` is set with
+  ``prlimit`` right after the kernel starts (``setrlimit`` in the child on
+  macOS), which a root kernel could lift. A kernel needs ~1 GB of address space
+  once NumPy and Matplotlib are imported, so the limit should not go below
+  ~1500 MB. ``RLIMIT_CORE = 0``: no core files.
+* Output: the kernel keeps at most ``max_output`` characters of printed text
+  per cell (:func:`~nnlearn.grading.kernel_code.install_output_cap`), and this
+  side keeps only text (figures become their ``text/plain`` form), at most
+  ``max_output`` characters per cell, and refuses Jupyter messages over
+  ``MAX_MESSAGE_BYTES``, so whatever a submission prints the grader's memory
+  stays bounded. Truncation costs no points; the status mentions it.
 
 Isolation
 ---------
-The kernel's working directory is a fresh empty directory; its environment is
-the grader's own, unchanged (no ``GRADING`` flag to detect); its connection
-file lives in the grader's private directory; and before the first cell an
-audit hook (:func:`nnlearn.grading.kernel_code.install_guard`) is installed with
-a silent execute request, which leaves no history, no execution count and no
-names in the notebook's namespace. The hook refuses file access to the
-solutions, hidden tests, other submissions and grader outputs, and refuses to
-start processes.
+In the sandbox the kernel runs with its own environment (scratch directory as
+``HOME``, ``TMPDIR``, ``IPYTHONDIR``, ``MPLCONFIGDIR``; no variable that says
+"grading"), its connection file and Unix sockets in a directory of its own bound
+into the sandbox, and nothing of the grader's but what :mod:`.isolation` binds
+read-only. As a second layer, before the first cell an audit hook
+(:func:`nnlearn.grading.kernel_code.install_guard`) is installed with a silent
+execute request (no history, no execution count, no names in the notebook's
+namespace); it refuses Python-level file access to the grader's paths and new
+processes. It is a speed bump (``ctypes`` bypasses it); the sandbox is the wall.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import inspect
 import math
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,14 +51,22 @@ import uuid
 from dataclasses import dataclass, field
 
 import nbformat
+import zmq
+from jupyter_client.connect import channel_socket_types
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
-from nnlearn.grading import kernel_code
+from nnlearn.grading import isolation, kernel_code
+from nnlearn.headless import PollingKernelClient
 
+MAX_MESSAGE_BYTES = 64 * 2**20
+"""Largest Jupyter message the grader accepts from a kernel (ZeroMQ drops bigger ones), so
+the grader's own memory stays bounded whatever a submission prints."""
+_ENV_KEPT = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV")
+_ENV_PREFIXES = ("LC_", "NNLEARN_", "OMP_", "OPENBLAS_", "MKL_")
 KERNEL_CODE = inspect.getsource(kernel_code)
 _LIVE_GROUPS: set[int] = set()  # process groups of this process's running kernels
 
@@ -120,12 +131,44 @@ def _set_limits(setrlimit, limit: int) -> None:
     setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+PYTHON_KERNEL = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
 class _PythonSpecs(KernelSpecManager):
-    """Always this interpreter's ipykernel, whatever kernelspecs the user installed."""
+    """Always this interpreter's ipykernel, whatever kernelspecs the user installed
+    (``argv``: the kernel command, possibly wrapped in the sandbox)."""
+
+    argv: list[str] = PYTHON_KERNEL
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        return KernelSpec(argv=argv, display_name="Python 3", language="python")
+        return KernelSpec(argv=list(self.argv), display_name="Python 3", language="python")
+
+
+class _BoundedClient(PollingKernelClient):
+    """A kernel client whose sockets refuse messages above ``MAX_MESSAGE_BYTES`` and that
+    never sleeps on one ZeroMQ wake-up for long (see :mod:`nnlearn.headless`)."""
+
+    def _create_connected_socket(self, channel, identity=None):
+        sock = self.context.socket(channel_socket_types[channel])
+        sock.linger = 1000
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        if identity:
+            sock.identity = identity
+        sock.connect(self._make_url(channel))
+        return sock
+
+
+def kernel_environment(workdir: str) -> dict[str, str]:
+    """The sandboxed kernel's environment: a few of the grader's variables (paths, locale,
+    thread counts, ``NNLEARN_*``) and the scratch directory as every home and cache."""
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEPT or k.startswith(_ENV_PREFIXES)}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    for name in ("HOME", "TMPDIR", "PWD"):
+        env[name] = workdir
+    env["IPYTHONDIR"] = os.path.join(workdir, ".ipython")
+    env["MPLCONFIGDIR"] = os.path.join(workdir, ".matplotlib")
+    env["JUPYTER_RUNTIME_DIR"] = os.path.join(workdir, ".jupyter")
+    return env
 
 
 class _CappedClient(NotebookClient):
@@ -137,6 +180,10 @@ class _CappedClient(NotebookClient):
 
     max_output = 1_000_000
 
+    @property
+    def marker(self) -> str:
+        return "[output truncated after "  # the kernel's cap and this one
+
     def reset_cap(self) -> None:
         self.kept, self.truncated = 0, False
 
@@ -146,11 +193,13 @@ class _CappedClient(NotebookClient):
         if isinstance(data, dict):
             data = {k: v for k, v in data.items() if k == "text/plain"}
             msg = {**msg, "content": {**content, "data": data}}
+        if self.marker in str(content.get("text", "")):  # the kernel's own cap kicked in
+            self.truncated = True
         size = len(str(content.get("text", ""))) + len(str(data or ""))
         size += len(str(content.get("traceback", "")))
         if self.kept + size > self.max_output:
             if not self.truncated:
-                note = f"[output truncated after {self.max_output} characters]\n"
+                note = f"{self.marker}{self.max_output} characters]\n"
                 outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
             self.truncated = True
             return None
@@ -174,16 +223,29 @@ class Sandbox:
     Use as a context manager; :meth:`run` executes one cell.
     """
 
-    def __init__(self, workdir: str, private: str, limits: Limits, denied: list[str]):
-        self.workdir, self.limits = workdir, limits
-        name = os.path.join(private, f"k-{uuid.uuid4().hex[:12]}")  # short: socket paths
+    def __init__(self, workdir: str, private: str, limits: Limits, denied: list[str],
+                 uid: int | None = None, isolated: bool = True):
+        self.workdir, self.limits, self.uid, self.isolated = workdir, limits, uid, isolated
+        name = f"k-{uuid.uuid4().hex[:12]}"  # short: socket paths
+        specs = _PythonSpecs()
+        if isolated:  # connection file and sockets in a directory bound into the sandbox
+            self.sockets = os.path.join(private, name)
+            os.mkdir(self.sockets, 0o700)
+            if uid is not None:
+                os.chown(self.sockets, uid, uid)
+            prefix = os.path.join(self.sockets, "k")
+            specs.argv = isolation.kernel_command(
+                PYTHON_KERNEL, [workdir, self.sockets], workdir, denied, uid)
+        else:
+            self.sockets, prefix = None, os.path.join(private, name)
         self.km = AsyncKernelManager(
             kernel_name="python3",
-            kernel_spec_manager=_PythonSpecs(),
-            connection_file=name + ".json",
+            kernel_spec_manager=specs,
+            connection_file=prefix + ".json",
             transport="ipc",  # Unix sockets in the private directory: no TCP port races
-            ip=name,
+            ip=prefix,
         )
+        self.km.client_factory = _BoundedClient
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
         self.client = _CappedClient(
             nb,
@@ -201,12 +263,24 @@ class Sandbox:
 
     def _start(self, denied: list[str]) -> None:
         limit = int(self.limits.memory_mb) * 2**20
-        options = {}
-        if not hasattr(resource, "prlimit"):  # macOS: set the limits in the child instead
-            options["preexec_fn"] = lambda: _set_limits(resource.setrlimit, limit)
+        options: dict = {}
+        if self.isolated:
+            pairs, uid, connection = isolation.limits(limit, self.uid), self.uid, self.km.connection_file
+
+            def prepare() -> None:  # in the child, before exec: inherited by the sandbox
+                if uid is not None:
+                    os.chown(connection, uid, uid)
+                isolation.apply_limits(pairs)
+
+            options["preexec_fn"] = prepare
+            env = kernel_environment(self.workdir)
+        else:
+            env = dict(os.environ)
+            if not hasattr(resource, "prlimit"):  # macOS: set the limits in the child instead
+                options["preexec_fn"] = lambda: _set_limits(resource.setrlimit, limit)
         self.client.start_new_kernel(
             cwd=self.workdir,
-            env=dict(os.environ),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             **options,
@@ -215,13 +289,14 @@ class Sandbox:
         if pgid and pgid != os.getpgrp():
             _LIVE_GROUPS.add(pgid)
         try:
-            if hasattr(resource, "prlimit"):
+            if not self.isolated and hasattr(resource, "prlimit"):
                 pid = self.km.provisioner.pid
                 _set_limits(lambda *args: resource.prlimit(pid, *args), limit)
             self.client.start_new_kernel_client()
             code = (
-                f"exec(compile({KERNEL_CODE!r} + '\\ninstall_guard(D, A)\\n', '<nnlearn>', 'exec'),"
-                f" {{'D': {denied!r}, 'A': {[self.workdir]!r}}})"
+                f"exec(compile({KERNEL_CODE!r} + '\\ninstall_guard(D, A)\\ninstall_output_cap(M)\\n',"
+                f" '<nnlearn>', 'exec'), {{'D': {denied!r}, 'A': {[self.workdir]!r}, "
+                f"'M': {self.limits.max_output - 1000}}})"  # leaves room for the marker
             )
             msg_id = self.client.kc.execute(code, silent=True, store_history=False)
             reply = self.client.wait_for_reply(msg_id)
@@ -293,6 +368,8 @@ class Sandbox:
             run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001
             pass
+        if self.sockets is not None:
+            shutil.rmtree(self.sockets, ignore_errors=True)
         self.client.kc = None
 
     def __enter__(self) -> Sandbox:

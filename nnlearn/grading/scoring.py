@@ -56,6 +56,12 @@ class SubmissionResult:
     exercises: list[ExerciseResult]
     status: str
     seconds: float = 0.0
+    review: str = ""  # why a person should look: the instructor's, never in the feedback
+
+    @property
+    def full_status(self) -> str:
+        """The status with the review flag: what the gradebook and the terminal show."""
+        return f"{self.status}; {self.review}" if self.review else self.status
 
     @property
     def total(self) -> float:
@@ -87,7 +93,7 @@ def score(assignment: Assignment, record: RunRecord, missing: list[str]) -> Subm
     if record.error:
         statuses.append(f"grader error: {record.error}")
     statuses += [f"exercise cell missing or renamed: {m}" for m in missing]
-    for _, message in record.problems:
+    for message in [m for _, m in record.problems] + record.notes:
         if message not in statuses:
             statuses.append(message)
     results = []
