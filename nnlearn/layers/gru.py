@@ -95,7 +95,8 @@ class GRU(Recurrent):
         T, N, H = vn.shape
         du = np.empty((T, N, 3 * H), dtype=hs.dtype)  # dL/du_t (input side)
         dv = np.empty((T, N, 3 * H), dtype=hs.dtype)  # dL/dv_t (hidden side)
-        dh = final[0]
+        dh = final[0]  # (N, H): dL/dh_t, carried from step t+1
+        tmp = np.empty((N, H), dtype=hs.dtype)  # scratch, reused at every step
         for t in range(T - 1, -1, -1):
             if dhs is not None:
                 dh += dhs[t]
@@ -109,9 +110,9 @@ class GRU(Recurrent):
             dar *= r * (1 - r)
             dv[t, :, :2 * H] = du[t, :, :2 * H]
             np.multiply(dan, r, out=dv[t, :, 2 * H:])  # dL/dv^n
-            dh_prev = dh * z  # through h_t = ... + z h_{t-1}
-            dh_prev += dv[t] @ w_hh.T  # (N, 3H) @ (3H, H) -> (N, H)
-            dh = dh_prev
+            np.matmul(dv[t], w_hh.T, out=tmp)  # (N, 3H) @ (3H, H) -> (N, H)
+            dh *= z  # through h_t = ... + z h_{t-1}
+            dh += tmp
         dv2 = dv.reshape(T * N, 3 * H)
         np.matmul(hs[:T].reshape(T * N, H).T, dv2, out=self.grads["w_hh"])  # (H, T*N) @ (T*N, 3H)
         np.sum(dv2, axis=0, out=self.grads["b_hh"])

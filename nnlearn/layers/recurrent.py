@@ -284,7 +284,7 @@ class RNN(Recurrent):
             np.multiply(hs[t + 1], hs[t + 1], out=da[t])
             np.subtract(1, da[t], out=da[t])  # tanh' = 1 - h_t^2
             da[t] *= dh
-            dh = da[t] @ w_hh.T  # (N, H) @ (H, H) -> (N, H): on to h_{t-1}
+            np.matmul(da[t], w_hh.T, out=dh)  # (N, H) @ (H, H) -> (N, H): on to h_{t-1}
         da2 = da.reshape(T * N, H)
         np.matmul(hs[:T].reshape(T * N, H).T, da2, out=self.grads["w_hh"])  # (H, T*N) @ (T*N, H)
         np.sum(da2, axis=0, out=self.grads["b"])
