@@ -23,8 +23,11 @@ setup-test: $(BIN)/python
 course: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) lessons/01_perceptron.ipynb
 
+# One BLAS thread per worker: the $(JOBS) workers already fill the cores, and OpenBLAS threads that
+# compete for a busy core spin instead of working (lesson 06 in quick mode: 327 s with 2 threads,
+# 31-75 s with 1, on a loaded 2-core machine).
 test: setup-test
-	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	NNLEARN_QUICK=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 lint: setup-test
 	$(BIN)/ruff check nnlearn tests benchmarks lessons solutions
