@@ -225,9 +225,10 @@ def draw_temperature(model, tokenizer, prompt: str, temperature: float = 1.0, le
     sampled continuation of ``length`` characters (seeded by ``rng``).
     """
     temperature = check_float(temperature, "temperature", "draw_temperature", ">= 0")
+    mode = model.layers[0].training
     model.eval()
     logits = model.forward(tokenizer.encode(prompt)[None, :])[0, -1]  # (V,)
-    model.train()
+    model.train(mode)  # back to the mode it was in
     p1 = softmax_with_temperature(logits, 1.0)
     pt = softmax_with_temperature(logits, temperature)
     order = np.argsort(-p1)[:top]
