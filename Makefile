@@ -27,9 +27,13 @@ course: $(VENV)/.installed
 notebook: $(VENV)/.installed
 	$(BIN)/nnlearn course --app notebook
 
+# One BLAS thread per worker: the $(JOBS) workers already fill the cores, and OpenBLAS threads that
+# compete for a busy core spin instead of working (lesson 06 in quick mode: 327 s with 2 threads,
+# 31-75 s with 1, on a loaded 2-core machine).
+
 test: $(VENV)/.installed-test
 	@command -v bwrap >/dev/null || echo "NOTE: bubblewrap (bwrap) is missing, so the grader's sandbox tests are skipped. Install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora), sudo pacman -S bubblewrap (Arch)."
-	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=10
+	NNLEARN_QUICK=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=10
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check nnlearn tests benchmarks lessons solutions

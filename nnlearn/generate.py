@@ -19,7 +19,7 @@ from nnlearn.init import RngLike, as_rng
 from nnlearn.layers.recurrent import Recurrent
 from nnlearn.validation import check_float, check_int
 
-__all__ = ["softmax_with_temperature", "sample_token", "generate"]
+__all__ = ["softmax_with_temperature", "sample_from", "sample_token", "generate"]
 
 
 def softmax_with_temperature(logits, temperature: float = 1.0) -> np.ndarray:
@@ -39,16 +39,23 @@ def softmax_with_temperature(logits, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def sample_token(logits, temperature: float = 1.0, rng: RngLike = None) -> np.ndarray:
-    """Draw one token id per row of ``logits`` (V,) or (N, V) from softmax(logits / temperature).
+def sample_from(p, u) -> np.ndarray:
+    """Inverse-CDF sampling: the first id whose cumulative probability exceeds ``u``.
 
-    Inverse-CDF sampling, vectorised: one uniform number u per row and the first
-    id whose cumulative probability exceeds u.
+    p : probabilities of shape (V,) or (N, V);  u : uniform numbers in [0, 1), shape () or (N,).
+    Returns the drawn ids, shape () or (N,). With cdf = cumsum(p), id k is drawn when
+    cdf[k-1] <= u < cdf[k], which happens with probability p[k].
     """
-    p = softmax_with_temperature(logits, temperature)  # (N, V)
-    cdf = np.cumsum(p, axis=-1)
-    u = as_rng(rng).random(p.shape[:-1] + (1,)) * cdf[..., -1:]  # (N, 1), scaled against rounding
+    p = np.asarray(p, dtype=np.float64)
+    cdf = np.cumsum(p, axis=-1)  # (N, V)
+    u = np.asarray(u, dtype=np.float64)[..., None] * cdf[..., -1:]  # (N, 1), scaled against rounding
     return (cdf <= u).sum(axis=-1)  # (N,): the number of ids below u is the drawn id
+
+
+def sample_token(logits, temperature: float = 1.0, rng: RngLike = None) -> np.ndarray:
+    """Draw one token id per row of ``logits`` (V,) or (N, V) from softmax(logits / temperature)."""
+    p = softmax_with_temperature(logits, temperature)  # (N, V)
+    return sample_from(p, as_rng(rng).random(p.shape[:-1]))
 
 
 def _step(model, x: np.ndarray, states: dict) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.layers.lstm import sigmoid_tanh_inplace
-from nnlearn.layers.recurrent import Recurrent
+from nnlearn.layers.recurrent import Recurrent, one_blas_thread
 
 __all__ = ["GRU"]
 
@@ -70,21 +70,22 @@ class GRU(Recurrent):
         hs[0] = state0[0]
         xw += self.params["b_ih"]  # u_t for all steps
         v = np.empty((N, 3 * H), dtype=xw.dtype)
-        for t in range(T):
-            u = xw[t]  # (N, 3H): becomes [r, z, n], kept for backward
-            np.matmul(hs[t], w_hh, out=v)  # (N, H) @ (H, 3H) -> (N, 3H)
-            v += b_hh
-            rz = u[:, :2 * H]
-            rz += v[:, :2 * H]
-            sigmoid_tanh_inplace(rz, scale, scale)
-            r, z, n = u[:, :H], u[:, H:2 * H], u[:, 2 * H:]
-            vn[t] = v[:, 2 * H:]
-            n += r * vn[t]
-            np.tanh(n, out=n)
-            h = hs[t + 1]
-            np.subtract(hs[t], n, out=h)
-            h *= z
-            h += n  # h_t = n + z (h_{t-1} - n) = (1 - z) n + z h_{t-1}
+        with one_blas_thread():
+            for t in range(T):
+                u = xw[t]  # (N, 3H): becomes [r, z, n], kept for backward
+                np.matmul(hs[t], w_hh, out=v)  # (N, H) @ (H, 3H) -> (N, 3H)
+                v += b_hh
+                rz = u[:, :2 * H]
+                rz += v[:, :2 * H]
+                sigmoid_tanh_inplace(rz, scale, scale)
+                r, z, n = u[:, :H], u[:, H:2 * H], u[:, 2 * H:]
+                vn[t] = v[:, 2 * H:]
+                n += r * vn[t]
+                np.tanh(n, out=n)
+                h = hs[t + 1]
+                np.subtract(hs[t], n, out=h)
+                h *= z
+                h += n  # h_t = n + z (h_{t-1} - n) = (1 - z) n + z h_{t-1}
         self.gates_, self.vn = xw, vn
         self.state_ = hs[T].copy()
         return hs
@@ -95,23 +96,25 @@ class GRU(Recurrent):
         T, N, H = vn.shape
         du = np.empty((T, N, 3 * H), dtype=hs.dtype)  # dL/du_t (input side)
         dv = np.empty((T, N, 3 * H), dtype=hs.dtype)  # dL/dv_t (hidden side)
-        dh = final[0]
-        for t in range(T - 1, -1, -1):
-            if dhs is not None:
-                dh += dhs[t]
-            r, z, n = acts[t, :, :H], acts[t, :, H:2 * H], acts[t, :, 2 * H:]
-            dar, daz, dan = du[t, :, :H], du[t, :, H:2 * H], du[t, :, 2 * H:]
-            np.multiply(dh, 1 - z, out=dan)  # dL/dn
-            dan *= 1 - n * n  # through tanh
-            np.multiply(dh, hs[t] - n, out=daz)  # dL/dz
-            daz *= z * (1 - z)
-            np.multiply(dan, vn[t], out=dar)  # dL/dr
-            dar *= r * (1 - r)
-            dv[t, :, :2 * H] = du[t, :, :2 * H]
-            np.multiply(dan, r, out=dv[t, :, 2 * H:])  # dL/dv^n
-            dh_prev = dh * z  # through h_t = ... + z h_{t-1}
-            dh_prev += dv[t] @ w_hh.T  # (N, 3H) @ (3H, H) -> (N, H)
-            dh = dh_prev
+        dh = final[0]  # (N, H): dL/dh_t, carried from step t+1
+        tmp = np.empty((N, H), dtype=hs.dtype)  # scratch, reused at every step
+        with one_blas_thread():
+            for t in range(T - 1, -1, -1):
+                if dhs is not None:
+                    dh += dhs[t]
+                r, z, n = acts[t, :, :H], acts[t, :, H:2 * H], acts[t, :, 2 * H:]
+                dar, daz, dan = du[t, :, :H], du[t, :, H:2 * H], du[t, :, 2 * H:]
+                np.multiply(dh, 1 - z, out=dan)  # dL/dn
+                dan *= 1 - n * n  # through tanh
+                np.multiply(dh, hs[t] - n, out=daz)  # dL/dz
+                daz *= z * (1 - z)
+                np.multiply(dan, vn[t], out=dar)  # dL/dr
+                dar *= r * (1 - r)
+                dv[t, :, :2 * H] = du[t, :, :2 * H]
+                np.multiply(dan, r, out=dv[t, :, 2 * H:])  # dL/dv^n
+                np.matmul(dv[t], w_hh.T, out=tmp)  # (N, 3H) @ (3H, H) -> (N, H)
+                dh *= z  # through h_t = ... + z h_{t-1}
+                dh += tmp
         dv2 = dv.reshape(T * N, 3 * H)
         np.matmul(hs[:T].reshape(T * N, H).T, dv2, out=self.grads["w_hh"])  # (H, T*N) @ (T*N, 3H)
         np.sum(dv2, axis=0, out=self.grads["b_hh"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.layers.recurrent import Recurrent
+from nnlearn.layers.recurrent import Recurrent, one_blas_thread
 
 __all__ = ["LSTM", "sigmoid_tanh_inplace"]
 
@@ -89,17 +89,20 @@ class LSTM(Recurrent):
         tanh_c = np.empty((T, N, H), dtype=xw.dtype)  # tanh(c_1) .. tanh(c_T)
         hs[0], cs[0] = state0
         xw += self.params["b"]
-        tmp = np.empty((N, 4 * H), dtype=xw.dtype)
-        for t in range(T):
-            gates = xw[t]  # (N, 4H): becomes [i, f, g, o], kept for backward
-            np.matmul(hs[t], w_hh, out=tmp)  # (N, H) @ (H, 4H) -> (N, 4H)
-            gates += tmp
-            sigmoid_tanh_inplace(gates, scale, offset)
-            i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-            np.multiply(f, cs[t], out=cs[t + 1])
-            cs[t + 1] += i * g  # c_t = f c_{t-1} + i g
-            np.tanh(cs[t + 1], out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=hs[t + 1])  # h_t = o tanh(c_t)
+        tmp = np.empty((N, 4 * H), dtype=xw.dtype)  # scratch, reused at every step
+        ig = tmp[:, :H]
+        with one_blas_thread():
+            for t in range(T):
+                gates = xw[t]  # (N, 4H): becomes [i, f, g, o], kept for backward
+                np.matmul(hs[t], w_hh, out=tmp)  # (N, H) @ (H, 4H) -> (N, 4H)
+                gates += tmp
+                sigmoid_tanh_inplace(gates, scale, offset)
+                i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+                np.multiply(f, cs[t], out=cs[t + 1])
+                np.multiply(i, g, out=ig)
+                cs[t + 1] += ig  # c_t = f c_{t-1} + i g
+                np.tanh(cs[t + 1], out=tanh_c[t])
+                np.multiply(o, tanh_c[t], out=hs[t + 1])  # h_t = o tanh(c_t)
         self.gates_, self.cs, self.tanh_c = xw, cs, tanh_c
         self.state_ = (hs[T].copy(), cs[T].copy())
         return hs
@@ -108,31 +111,40 @@ class LSTM(Recurrent):
         hs, cs, tanh_c, acts = self.hs, self.cs, self.tanh_c, self.gates_
         w_hh = self.params["w_hh"]
         T, N, H = tanh_c.shape
+        scale, offset = self._gate_constants(hs.dtype)
+        is_sigmoid = (2 * offset).astype(hs.dtype)  # 1 on the i, f, o blocks, 0 on g
+        is_tanh = 1 - is_sigmoid
         da = np.empty((T, N, 4 * H), dtype=hs.dtype)  # dL/d(pre-activations) of every step
-        dh, dc = final  # (N, H) each
-        tmp = np.empty((N, H), dtype=hs.dtype)
-        for t in range(T - 1, -1, -1):
-            if dhs is not None:
-                dh += dhs[t]
-            i, f, g, o = (acts[t, :, k * H:(k + 1) * H] for k in range(4))
-            di, df, dg, do = (da[t, :, k * H:(k + 1) * H] for k in range(4))
-            tc = tanh_c[t]
-            np.multiply(dh, tc, out=do)  # dL/do
-            np.multiply(tc, tc, out=tmp)
-            np.subtract(1, tmp, out=tmp)  # 1 - tanh(c_t)^2
-            tmp *= o
-            tmp *= dh
-            dc += tmp  # dL/dc_t: from h_t and from c_{t+1}
-            np.multiply(dc, g, out=di)
-            np.multiply(dc, cs[t], out=df)
-            np.multiply(dc, i, out=dg)
-            dc *= f  # dL/dc_{t-1} through c_t = f c_{t-1} + ...
-            # through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - g^2
-            di *= i * (1 - i)
-            df *= f * (1 - f)
-            dg *= 1 - g * g
-            do *= o * (1 - o)
-            dh = da[t] @ w_hh.T  # (N, 4H) @ (4H, H) -> (N, H): on to h_{t-1}
+        dh, dc = final  # (N, H) each: dL/dh_t and dL/dc_t, carried from step t+1
+        tmp = np.empty((N, H), dtype=hs.dtype)  # scratch buffers, reused at every step
+        deriv = np.empty((N, 4 * H), dtype=hs.dtype)
+        square = np.empty((N, 4 * H), dtype=hs.dtype)
+        with one_blas_thread():
+            for t in range(T - 1, -1, -1):
+                if dhs is not None:
+                    dh += dhs[t]
+                act, d = acts[t], da[t]  # (N, 4H) [i, f, g, o] and their gradients
+                i, f, g, o = (act[:, k * H:(k + 1) * H] for k in range(4))
+                di, df, dg, do = (d[:, k * H:(k + 1) * H] for k in range(4))
+                tc = tanh_c[t]
+                np.multiply(dh, tc, out=do)  # dL/do
+                np.multiply(tc, tc, out=tmp)
+                np.subtract(1, tmp, out=tmp)  # 1 - tanh(c_t)^2
+                tmp *= o
+                tmp *= dh
+                dc += tmp  # dL/dc_t: from h_t and from c_{t+1}
+                np.multiply(dc, g, out=di)
+                np.multiply(dc, cs[t], out=df)
+                np.multiply(dc, i, out=dg)
+                dc *= f  # dL/dc_{t-1} through c_t = f c_{t-1} + ...
+                # through the nonlinearities, all four blocks at once:
+                # sigmoid' = s - s^2 on i, f, o;  tanh' = 1 - g^2 on g
+                np.multiply(act, is_sigmoid, out=deriv)
+                deriv += is_tanh
+                np.multiply(act, act, out=square)
+                deriv -= square
+                d *= deriv
+                np.matmul(d, w_hh.T, out=dh)  # (N, 4H) @ (4H, H) -> (N, H): on to h_{t-1}
         da2 = da.reshape(T * N, 4 * H)
         np.matmul(hs[:T].reshape(T * N, H).T, da2, out=self.grads["w_hh"])  # (H, T*N) @ (T*N, 4H)
         np.sum(da2, axis=0, out=self.grads["b"])

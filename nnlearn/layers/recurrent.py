@@ -44,13 +44,34 @@ dL/d(initial state) in ``self.dstate_``.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from nnlearn.init import RngLike, as_rng
 from nnlearn.layers.base import Layer
 from nnlearn.validation import check_int
 
-__all__ = ["Recurrent", "RNN"]
+__all__ = ["Recurrent", "RNN", "one_blas_thread"]
+
+try:  # threadpoolctl comes with scikit-learn; without it the loops simply keep BLAS's default
+    from threadpoolctl import ThreadpoolController
+
+    _BLAS = ThreadpoolController()
+except Exception:  # pragma: no cover - any failure to inspect the BLAS just skips the limit
+    _BLAS = None
+
+
+def one_blas_thread():
+    """Context manager: BLAS on one thread inside the time loop.
+
+    The per-step products are small ((N, H) @ (H, G*H)): splitting one over two
+    threads costs about as much synchronisation as it saves, and when the cores are
+    shared with other work, OpenBLAS's waiting threads slow every step down many
+    times over (measured on the course's 2-core machine: 10x for the lesson-06 LSTM).
+    The big products outside the loop (all T steps at once) keep every thread.
+    """
+    return _BLAS.limit(limits=1, user_api="blas") if _BLAS is not None else nullcontext()
 
 
 class Recurrent(Layer):
@@ -265,11 +286,12 @@ class RNN(Recurrent):
         hs = np.empty((T + 1, N, H), dtype=xw.dtype)  # h_0 .. h_T
         hs[0] = state0[0]
         xw += b
-        for t in range(T):
-            h = hs[t + 1]
-            np.matmul(hs[t], w_hh, out=h)  # (N, H) @ (H, H) -> (N, H)
-            h += xw[t]
-            np.tanh(h, out=h)
+        with one_blas_thread():
+            for t in range(T):
+                h = hs[t + 1]
+                np.matmul(hs[t], w_hh, out=h)  # (N, H) @ (H, H) -> (N, H)
+                h += xw[t]
+                np.tanh(h, out=h)
         self.state_ = hs[T].copy()
         return hs
 
@@ -278,13 +300,14 @@ class RNN(Recurrent):
         T, N, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         da = np.empty((T, N, H), dtype=hs.dtype)  # dL/d(pre-activation) of every step
         dh = final[0]  # (N, H): dL/dh_t, accumulated from the output and from step t+1
-        for t in range(T - 1, -1, -1):
-            if dhs is not None:
-                dh += dhs[t]
-            np.multiply(hs[t + 1], hs[t + 1], out=da[t])
-            np.subtract(1, da[t], out=da[t])  # tanh' = 1 - h_t^2
-            da[t] *= dh
-            dh = da[t] @ w_hh.T  # (N, H) @ (H, H) -> (N, H): on to h_{t-1}
+        with one_blas_thread():
+            for t in range(T - 1, -1, -1):
+                if dhs is not None:
+                    dh += dhs[t]
+                np.multiply(hs[t + 1], hs[t + 1], out=da[t])
+                np.subtract(1, da[t], out=da[t])  # tanh' = 1 - h_t^2
+                da[t] *= dh
+                np.matmul(da[t], w_hh.T, out=dh)  # (N, H) @ (H, H) -> (N, H): on to h_{t-1}
         da2 = da.reshape(T * N, H)
         np.matmul(hs[:T].reshape(T * N, H).T, da2, out=self.grads["w_hh"])  # (H, T*N) @ (T*N, H)
         np.sum(da2, axis=0, out=self.grads["b"])
