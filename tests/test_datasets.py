@@ -319,3 +319,14 @@ def test_build_sample_split_is_stratified_and_seeded(tmp_path):
     rows = np.concatenate([a["train_index"], a["test_index"]])
     assert sorted(rows.tolist()) == list(range(50))
     np.testing.assert_array_equal(a["test_images"].reshape(-1, 784), table[a["test_index"], :-1])
+
+
+def test_registered_files_are_well_formed():
+    for files in (mnist_module.MNIST_FILES, mnist_module.FASHION_MNIST_FILES):
+        assert list(files) == ["train_images", "train_labels", "test_images", "test_labels"]
+        for file in files.values():
+            assert file.name.endswith("-ubyte.gz") and file.size > 4000
+            for digest in (file.sha256, file.content_sha256):
+                assert len(digest) == 64 and int(digest, 16) >= 0
+    for mirror in (*mnist_module.MNIST_MIRRORS, *mnist_module.FASHION_MNIST_MIRRORS):
+        assert mirror.startswith(("https://", "http://")) and mirror.endswith("/")
