@@ -88,8 +88,13 @@ def _im2col_cases(rng: np.random.Generator) -> list[dict]:
 
 
 def _im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
+    N, C, H, W = x.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    return _library_im2col(x_pad, (kh, kw), (stride, stride))
+    cols = _library_im2col(x_pad, (kh, kw), (stride, stride))  # columns ordered (i, j, n)
+    H_out = _library_output_size(H, kh, stride, padding)
+    W_out = _library_output_size(W, kw, stride, padding)
+    # the exercise orders the columns (n, i, j), the way the lesson introduces them
+    return cols.reshape(C * kh * kw, H_out, W_out, N).transpose(0, 3, 1, 2).reshape(C * kh * kw, -1)
 
 
 # -- 5.4 conv2d_backward -------------------------------------------------------------------------
