@@ -149,7 +149,8 @@ def draw_convolution(image, kernel, stride: int = 1, padding: int = 0, axes: Seq
     limit = float(np.abs(kernel).max()) or 1.0
     ax_k.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     for (i, j), value in np.ndenumerate(kernel):
-        ax_k.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize="small")
+        colour = "white" if abs(value) > 0.6 * limit else "black"  # readable on dark cells
+        ax_k.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize="small", color=colour)
     ax_k.set_title(name or f"kernel {kh}x{kw}")
     ax_out.imshow(out, cmap="gray")
     H_out, W_out = out.shape
