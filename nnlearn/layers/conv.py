@@ -366,7 +366,10 @@ class Conv2D(Layer):
         F = w.shape[0]
         # (N, F, Ho, Wo) -> (F, Ho, Wo, N) -> (F, Ho*Wo*N); free when dout is batch last
         dout_mat = dout.transpose(1, 2, 3, 0).reshape(F, -1)
-        np.matmul(dout_mat, self._cols.T, out=self.grads["w"].reshape(F, -1))  # (F, M) @ (M, CKK)
+        # dW_mat = dout_mat @ cols.T, computed as (cols @ dout_mat.T).T: the same numbers, but
+        # OpenBLAS runs this orientation ~2x faster for LeNet's shapes (measured)
+        dw_t = self._cols @ dout_mat.T  # (CKK, M) @ (M, F) -> (CKK, F)
+        self.grads["w"][...] = dw_t.T.reshape(w.shape)  # (F, CKK) -> (F, C, kh, kw), in place
         if "b" in self.params:
             np.sum(dout_mat, axis=1, out=self.grads["b"])  # (F, M) -> (F,)
         if not need_dx:
