@@ -152,7 +152,8 @@ def draw_convolution(image, kernel, stride: int = 1, padding: int = 0, axes: Seq
         colour = "white" if abs(value) > 0.6 * limit else "black"  # readable on dark cells
         ax_k.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize="small", color=colour)
     ax_k.set_title(name or f"kernel {kh}x{kw}")
-    ax_out.imshow(out, cmap="gray")
+    image_out = ax_out.imshow(out, cmap="gray")  # grey levels scaled to the output's range
+    ax_out.figure.colorbar(image_out, ax=ax_out, fraction=0.046, pad=0.02)
     H_out, W_out = out.shape
     assert (H_out, W_out) == (conv_output_size(H, kh, stride, padding), conv_output_size(W, kw, stride, padding))
     ax_out.set_title(f"output {H_out}x{W_out}: ({H} + 2·{padding} − {kh}) // {stride} + 1 = {H_out}, "
