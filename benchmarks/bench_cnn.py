@@ -17,6 +17,9 @@ against ``Conv2D.forward`` on one batch of the first layer (128 x 1 x 28 x 28, 6
 5x5, padding 2). The loops take seconds per batch, so they run on a few samples and the
 time is scaled to the batch.
 
+Wall-clock time is what the ratio compares; the process's CPU time is printed too,
+because on a busy machine it varies far less (with one thread it is the work done).
+
 The last line is machine-readable::
 
     ratio_vs_torch=X.XX speedup_vs_naive=Y peak_mb=Z
@@ -118,15 +121,25 @@ def main(argv: list[str] | None = None) -> int:
     torch = import_torch(args.threads)
     print(f"torch: {torch.__version__ if torch else 'not installed'}")
     times: dict[str, list[float]] = {"nnlearn": []}
+    cpu: dict[str, list[float]] = {"nnlearn": []}
     if torch is not None:
         epoch_torch(torch, x[:BATCH * 20], y[:BATCH * 20], seed=100)  # warm-up
-        times["torch"] = []
+        times["torch"], cpu["torch"] = [], []
     for repeat in range(args.repeats):
-        times["nnlearn"].append(epoch_nnlearn(x, y, seed=repeat))
+        contestants = [("nnlearn", lambda: epoch_nnlearn(x, y, seed=repeat))]  # noqa: B023
         if torch is not None:
-            times["torch"].append(epoch_torch(torch, x, y, seed=repeat))
+            contestants.append(("torch", lambda: epoch_torch(torch, x, y, seed=repeat)))  # noqa: B023
+        for name, run in contestants:
+            start = time.process_time()
+            times[name].append(run())
+            cpu[name].append(time.process_time() - start)
     print_times(times)
+    print("CPU time of the process (less sensitive to other processes; with several threads it")
+    print("also counts their waiting):")
+    print_times(cpu, unit="CPU s/epoch")
     ratio = paired_ratio(times["nnlearn"], times["torch"]) if torch is not None else float("nan")
+    if torch is not None:
+        print(f"CPU-time ratio nnlearn/torch: {paired_ratio(cpu['nnlearn'], cpu['torch']):.2f}")
 
     naive, fast = naive_vs_conv2d(x)
     speedup = naive / fast

@@ -68,7 +68,7 @@ class _Pool2D(Layer):
                                  f"kernel size {self.kernel_size}. Got {padding!r} instead.")
 
     def _setup(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Check x, pad it if needed; return (x_pad, whether the reshape path applies)."""
+        """Check x, pad it if needed; return (x_pad, whether the windows tile it exactly)."""
         x = _check_batch(x, self)
         (kh, kw), (s_h, s_w), (p_h, p_w) = self.kernel_size, self.stride, self.padding
         N, C, H, W = x.shape
