@@ -27,12 +27,17 @@ class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite during training."""
 
 
-class Sequential:
+class Sequential(Layer):
     """A stack of layers: ``out = layers[-1](... layers[1](layers[0](x)))``.
 
     Forward runs the layers in order; backward runs them in reverse, each
     turning dL/d(its output) into dL/d(its input) (the chain rule, one layer at
     a time).
+
+    A Sequential is itself a :class:`Layer` whose sub-layers are ``layers``:
+    parameters, modes, ``astype`` and the rest come from the layer tree (see
+    :mod:`nnlearn.layers.base`), and a Sequential can sit inside another layer
+    (e.g. ``Residual(Sequential([LayerNorm(8), Dense(8, 8)]))``).
 
     Parameters
     ----------
@@ -49,11 +54,12 @@ class Sequential:
     """
 
     def __init__(self, layers: list[Layer], rng: RngLike = None) -> None:
+        super().__init__()
         layers = list(layers)
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             received = [type(layer).__name__ for layer in layers]
             raise TypeError(f"Sequential expects a non-empty list of Layer objects; got {received}")
-        self.layers = layers
+        self.layers = self.sublayers = layers  # one list: the layer tree is the stack
         self.history_: dict[str, list[float]] = {}
         self.stop_training = False
         if rng is not None:
@@ -78,62 +84,33 @@ class Sequential:
     def _first_with_params(self) -> int:
         """Index of the first layer with parameters: below it no gradient is needed in fit."""
         for index, layer in enumerate(self.layers):
-            if layer.params:
+            if layer.parameters():
                 return index
         return 0
 
-    # -- parameters and modes -------------------------------------------------
-    def parameters(self) -> list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
-        """The ``(params, grads)`` dict pairs of every layer that has parameters."""
-        return [(layer.params, layer.grads) for layer in self.layers if layer.params]
-
+    # -- parameters and modes (the rest comes from Layer) ---------------------
     def reset_parameters(self, rng: RngLike = None) -> Sequential:
         """Re-draw every layer's initial parameters from one random source."""
-        rng = as_rng(rng)
-        for layer in self.layers:
-            layer.reset_parameters(rng)
-        return self
-
-    def train(self, mode: bool = True) -> Sequential:
-        """Training mode for every layer (dropout active, batch statistics)."""
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def eval(self) -> Sequential:
-        """Evaluation mode for every layer (no dropout, running statistics)."""
-        return self.train(False)
-
-    def astype(self, dtype) -> Sequential:
-        """Convert every layer's arrays, e.g. to float64 for a gradient check."""
-        for layer in self.layers:
-            layer.astype(dtype)
+        super().reset_parameters(as_rng(rng))
         return self
 
     @property
     def dtype(self):
         """dtype of the parameters (float32 by default)."""
-        for layer in self.layers:
-            if layer.dtype is not None:
-                return layer.dtype
-        return np.dtype(np.float32)
-
-    def num_params(self) -> int:
-        """Number of learnable scalars in the whole model."""
-        return sum(layer.num_params() for layer in self.layers)
+        dtype = super().dtype
+        return np.dtype(np.float32) if dtype is None else dtype
 
     def get_weights(self) -> list[dict[str, np.ndarray]]:
-        """A copy of every layer's parameters and buffers (one dict per layer)."""
-        return [{key: value.copy() for key, value in {**layer.params, **layer.buffers}.items()}
-                for layer in self.layers]
+        """A copy of every layer's parameters and buffers (one dict per layer, see
+        :meth:`Layer.get_weights`; a nested layer's dict has dotted names)."""
+        return [layer.get_weights() for layer in self.layers]
 
     def set_weights(self, weights: list[dict[str, np.ndarray]]) -> Sequential:
         """Copy ``weights`` (from :meth:`get_weights`) back, in place."""
         if len(weights) != len(self.layers):
             raise ValueError(f"set_weights expected {len(self.layers)} layer dicts; got {len(weights)}")
         for layer, saved in zip(self.layers, weights, strict=True):
-            for key, value in {**layer.params, **layer.buffers}.items():
-                value[...] = saved[key]  # in place: optimizers keep references
+            layer.set_weights(saved)
         return self
 
     def __repr__(self) -> str:

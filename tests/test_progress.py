@@ -4,9 +4,9 @@ import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from nnlearn import progress as progress_module
+from nnlearn.headless import notebook_client
 from nnlearn.progress import progress, widgets_render
 
 
@@ -52,7 +52,7 @@ def test_headless_execution_saves_a_text_bar_not_an_empty_widget(clean_env, tmp_
         "model = Sequential([Dense(2, 1)], rng=0)\n"
         "model.fit(x, y.reshape(-1, 1), loss=MSE(), optimizer=SGD(model.parameters(), lr=0.1), epochs=3)\n"
     )])
-    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    notebook_client(nb, tmp_path, cell_timeout=60).execute()
     outputs = nb.cells[0].outputs
     assert not any("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in outputs)
     text = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
