@@ -5,32 +5,40 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
-# Jupyter refuses to run as root (e.g. in a container) unless told that it is on purpose.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: course test setup setup-test lint exercises clean
+.PHONY: course notebook test lint exercises soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-setup: $(BIN)/python
+# Install once, and again only when pyproject.toml changes (the stamp files record it).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
+	touch $@
 
-setup-test: $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
+	touch $@ $(VENV)/.installed
 
-course: setup
-	$(BIN)/jupyter lab $(ROOT_FLAG) lessons/01_perceptron.ipynb
+course: $(VENV)/.installed
+	$(BIN)/nnlearn course
 
-test: setup-test
-	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+notebook: $(VENV)/.installed
+	$(BIN)/nnlearn course --app notebook
 
-lint: setup-test
+test: $(VENV)/.installed-test
+	NNLEARN_QUICK=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=10
+
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check nnlearn tests benchmarks lessons solutions
 
-exercises: setup
+exercises: $(VENV)/.installed
 	$(BIN)/nnlearn make-exercises
+
+# Headless execution of every lesson and solution, 20 times each (a script, not a test: long).
+soak: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/soak_notebooks.py --runs 20 lessons/*.ipynb solutions/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

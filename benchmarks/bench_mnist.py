@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import limit_threads
 
 IDX_NAMES = {
     "train_images": "train-images-idx3-ubyte",
@@ -90,15 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     from nnlearn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
     from nnlearn.metrics import accuracy
     from nnlearn.model import Sequential
 
-    threadpool_limits(args.threads)
-    blas = [f"{i['internal_api']} {i.get('architecture', '?')} threads={i['num_threads']}" for i in threadpool_info()]
-    print("BLAS:", "; ".join(blas) or "none found")
+    print(limit_threads(args.threads))
     data = load(args.data)
     x_train, y_train = data["train_images"], data["train_labels"]
     x_test, y_test = data["test_images"], data["test_labels"]

@@ -1,5 +1,6 @@
 """The ``nnlearn`` command.
 
+    nnlearn course [--app lab|notebook] open the course in Jupyter, served from the repository
     nnlearn make-exercises [--check]   generate exercises/ from solutions/
     nnlearn grade SUBMISSION ...        grade students' notebooks
 
@@ -14,6 +15,7 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
+    "course": ("nnlearn.course", "Open the course in JupyterLab or Notebook 7 (served from the repository)."),
     "make-exercises": ("nnlearn.exercises.generate", "Generate exercises/ from solutions/."),
     "grade": ("nnlearn.grading.cli", "Grade a folder of submitted exercise notebooks."),
 }
@@ -27,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(module_name)
         module.add_arguments(commands.add_parser(name, help=help_text, description=help_text))
         modules[name] = module
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "course":
+        return int(modules["course"].run(args, extra) or 0)  # the rest goes to Jupyter
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return int(modules[args.command].run(args) or 0)
 
 

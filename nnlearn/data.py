@@ -235,7 +235,7 @@ def train_val_split(x, y, val_fraction: float = 0.2, rng: RngLike = None,
 
 
 def minibatches(x, y, batch_size: int, shuffle: bool = True,
-                rng: RngLike = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                rng: RngLike = None, min_last: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(x_batch, y_batch)`` pairs that cover one epoch.
 
     Parameters
@@ -245,6 +245,9 @@ def minibatches(x, y, batch_size: int, shuffle: bool = True,
         ``N % B`` left-over samples when B does not divide N (it is kept)
     shuffle : visit the samples in a random order (one permutation per call)
     rng : int seed, Generator or None — used only when ``shuffle``
+    min_last : a left-over batch smaller than this joins the batch before it
+        (``Sequential.fit`` uses 2: BatchNorm cannot normalise a single sample,
+        so with N % B == 1 the last batch holds B + 1 samples)
 
     Yields
     ------
@@ -270,18 +273,23 @@ def minibatches(x, y, batch_size: int, shuffle: bool = True,
     """
     x, y = _check_xy(x, y, "minibatches")
     B = check_int(batch_size, "batch_size", "minibatches")
+    min_last = check_int(min_last, "min_last", "minibatches")
     N = len(x)
     perm = as_rng(rng).permutation(N) if shuffle else None  # (N,)
-    return _iterate_batches(x, y, B, perm)
+    starts = list(range(0, N, B))
+    if len(starts) > 1 and N - starts[-1] < min_last:
+        starts.pop()  # the small left-over joins the batch before it
+    ends = starts[1:] + [N]
+    return _iterate_batches(x, y, starts, ends, perm)
 
 
-def _iterate_batches(x: np.ndarray, y: np.ndarray, B: int,
+def _iterate_batches(x: np.ndarray, y: np.ndarray, starts: list[int], ends: list[int],
                      perm: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for start in range(0, len(x), B):
+    for start, end in zip(starts, ends, strict=True):
         if perm is None:
-            yield x[start:start + B], y[start:start + B]  # views
+            yield x[start:end], y[start:end]  # views
         else:
-            idx = perm[start:start + B]  # (B,)
+            idx = perm[start:end]  # (B,)
             yield x[idx], y[idx]  # gathered copies
 
 

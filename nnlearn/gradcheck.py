@@ -277,7 +277,9 @@ def check_layer(
 
     ``layer`` is any object with ``forward(x)``, ``backward(dout) -> dx`` and
     ``params`` / ``grads`` dicts (see nnlearn.layers.base). Parameters are
-    perturbed in place and restored.
+    perturbed in place and restored. A layer with sub-layers (``Residual``, a
+    Transformer block) is checked whole: the parameters of every sub-layer
+    too, named by their path ("0.dw": dw of sub-layer 0; "1.0.dgamma").
 
     ``forward`` must be deterministic: the same x must give the same output on
     every call, or the differences measure noise. A layer with randomness
@@ -297,17 +299,47 @@ def check_layer(
 
     Returns
     -------
-    GradcheckResult, covering "dx" and "d<key>" for each key of ``layer.params``
+    GradcheckResult, covering "dx", "d<key>" for each key of ``layer.params`` and
+    "<path>.d<key>" for the parameters of sub-layers
     """
     x = _float_copy("x", x)
-    params = getattr(layer, "params", {})
-    _warn_precision([("x", x)] + [(f"params[{k!r}]", p) for k, p in params.items()], tol)
+    named = _named_parameters(layer)
+    _warn_precision([("x", x)] + [(f"params[{name!r}]", params[key])
+                                  for name, params, _, key in named], tol)
 
-    with _buffers_restored([layer]):
-        return _check_layer(layer, x, params, as_rng(rng), eps, tol)
+    with _buffers_restored(_tree(layer)):
+        return _check_layer(layer, x, named, as_rng(rng), eps, tol)
 
 
-def _check_layer(layer, x, params, rng, eps, tol) -> GradcheckResult:
+def _tree(layer) -> list:
+    """The layer and all its sub-layers (just the layer if it has no ``named_layers``)."""
+    if hasattr(layer, "named_layers"):
+        return [sub for _, sub in layer.named_layers()]
+    return [layer]
+
+
+def _named_parameters(layer, prefix: str = "") -> list[tuple[str, dict, dict, str]]:
+    """``(name, params, grads, key)`` for every parameter of the layer tree.
+
+    Names are the key for the layer's own parameters ("w") and the path of the
+    sub-layer before it otherwise ("1.0.w": parameter w of sub-layer 0 of sub-layer 1).
+    """
+    named = []
+    layers = layer.named_layers() if hasattr(layer, "named_layers") else [("", layer)]
+    for path, sub in layers:
+        for key in getattr(sub, "params", {}):
+            named.append((f"{prefix}{path}.{key}" if path else f"{prefix}{key}", sub.params,
+                          sub.grads, key))
+    return named
+
+
+def _grad_name(name: str) -> str:
+    """The gradient's name: "w" -> "dw", "1.0.w" -> "1.0.dw"."""
+    path, _, key = name.rpartition(".")
+    return f"{path}.d{key}" if path else f"d{key}"
+
+
+def _check_layer(layer, x, named, rng, eps, tol) -> GradcheckResult:
     out = np.array(layer.forward(x))  # a copy, in case forward reuses its output array
     dout = rng.standard_normal(out.shape).astype(out.dtype)
     if not np.array_equal(out, layer.forward(x), equal_nan=True):
@@ -316,26 +348,26 @@ def _check_layer(layer, x, params, rng, eps, tol) -> GradcheckResult:
             f"{type(layer).__name__}.forward on the same x gave different outputs; "
             f"fix its randomness (e.g. Dropout's mask) or call layer.eval()"
         )
-    for key in params:  # backward may add into grads: start from zero
-        layer.grads[key][...] = 0
+    for name, params, grads, key in named:  # backward may add into grads: start from zero
+        if key not in grads:
+            raise ValueError(
+                f"The grads of the layer holding {name!r} have no key {key!r}; "
+                f"grads must have the same keys as params {sorted(params)}"
+            )
+        grads[key][...] = 0
     dx = layer.backward(dout)
     if dx is None:
         raise ValueError(f"{type(layer).__name__}.backward(dout) returned None instead of dx")
     analytic = {"dx": np.array(dx)}
-    for key in params:
-        if key not in layer.grads:
-            raise ValueError(
-                f"{type(layer).__name__}.grads has no key {key!r}; "
-                f"grads must have the same keys as params {sorted(params)}"
-            )
-        analytic[f"d{key}"] = layer.grads[key].copy()
+    for name, _, grads, key in named:
+        analytic[_grad_name(name)] = grads[key].copy()
 
     def f() -> float:
         return float(np.sum(layer.forward(x) * dout))
 
     pairs = {"dx": (analytic["dx"], numerical_gradient(f, x, eps))}
-    for key, p in params.items():
-        pairs[f"d{key}"] = (analytic[f"d{key}"], numerical_gradient(f, p, eps))
+    for name, params, _, key in named:
+        pairs[_grad_name(name)] = (analytic[_grad_name(name)], numerical_gradient(f, params[key], eps))
     return _compare(pairs, tol)
 
 
@@ -371,8 +403,11 @@ def check_model(
 
     ``model`` needs ``forward(x)``, ``backward(dout)`` and ``parameters()``
     returning a list of ``(params, grads)`` dict pairs (as ``Sequential`` does).
-    If ``model`` has a ``layers`` list, arrays are named after the layer that
-    owns them ("layer 2 dw"); otherwise after their position in
+    If ``model`` is a :class:`~nnlearn.layers.Layer` (a ``Sequential``, a
+    block), every parameter of its layer tree is checked, named after the path
+    of the layer that owns it ("layer 2 dw", "layer 1.0 dw" for sub-layer 0 of
+    layer 1). Otherwise, if it has a ``layers`` list, arrays are named after
+    the layer that owns them ("layer 2 dw"), else after their position in
     ``parameters()`` ("group 1 dw"). If ``backward`` returns dx, it is checked
     too. As for :func:`check_layer`, ``forward`` must be deterministic, and the
     layers' ``buffers`` are restored afterwards.
@@ -385,22 +420,22 @@ def check_model(
     y : the targets
     """
     x = _float_copy("x", x)
-    groups = list(model.parameters())
-    layers = list(getattr(model, "layers", []))
-
-    def group_name(j: int, params: dict) -> str:
-        for i, layer in enumerate(layers):
-            if getattr(layer, "params", None) is params:
-                return f"layer {i}"
-        return f"group {j}"
-
     named = []  # (name of the gradient, parameter array, gradient array)
     low_precision = [("x", x)]
-    for j, (params, grads) in enumerate(groups):
-        prefix = group_name(j, params)
-        for key in params:
-            named.append((f"{prefix} d{key}", params[key], grads[key]))
-            low_precision.append((f"{prefix} {key}", params[key]))
+    if hasattr(model, "named_layers"):  # a Layer (e.g. Sequential): names from the layer tree
+        layers = _tree(model)
+        for name, params, grads, key in _named_parameters(model):
+            path = name.rpartition(".")[0]
+            prefix = f"layer {path} " if path else ""
+            named.append((f"{prefix}d{key}", params[key], grads[key]))
+            low_precision.append((f"{prefix}{key}", params[key]))
+    else:
+        layers = list(getattr(model, "layers", []))
+        for j, (params, grads) in enumerate(model.parameters()):
+            prefix = _group_name(layers, j, params)
+            for key in params:
+                named.append((f"{prefix} d{key}", params[key], grads[key]))
+                low_precision.append((f"{prefix} {key}", params[key]))
     _warn_precision(low_precision, tol)
 
     def f() -> float:
@@ -408,6 +443,14 @@ def check_model(
 
     with _buffers_restored(layers):
         return _check_model(model, loss, x, y, named, f, eps, tol)
+
+
+def _group_name(layers: list, j: int, params: dict) -> str:
+    """ "layer i" if ``params`` belongs to ``layers[i]``, else "group j" (j-th pair of parameters())."""
+    for i, layer in enumerate(layers):
+        if getattr(layer, "params", None) is params:
+            return f"layer {i}"
+    return f"group {j}"
 
 
 def _check_model(model, loss, x, y, named, f, eps, tol) -> GradcheckResult:

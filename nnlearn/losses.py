@@ -89,6 +89,13 @@ def _check_in_unit_interval(name: str, what: str, a: np.ndarray, hint: str = "")
         )
 
 
+def _binary_targets(name: str, out: np.ndarray, y: ArrayLike) -> np.ndarray:
+    """Targets of a binary cross-entropy: out's shape, every entry in [0, 1]."""
+    y = _match_shape(name, out, y)
+    _check_in_unit_interval(name, "targets y (labels 0/1 or probabilities)", y)
+    return y
+
+
 class Loss:
     """Base class: ``forward(out, y) -> float`` and ``backward() -> dout``.
 
@@ -106,6 +113,28 @@ class Loss:
     def backward(self) -> np.ndarray:
         """Return dL/d(out) for the last ``forward`` call (shape and dtype of ``out``)."""
         raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def _targets(self, out: np.ndarray, y: ArrayLike) -> np.ndarray:
+        """Check targets ``y`` against outputs ``out``; return them as the loss uses them.
+
+        The base class accepts any ``y``; the losses below check shapes and values.
+        """
+        return np.asarray(y)
+
+    def check_targets(self, y: ArrayLike, out_shape: tuple[int, ...], dtype=np.float32) -> None:
+        """Raise the error ``forward`` would raise for targets ``y``, without computing anything.
+
+        ``Sequential.fit`` calls this once on the whole training set before the
+        first update, so a bad label is reported at its index in the user's
+        ``y`` (not at a position inside a shuffled mini-batch).
+
+        Parameters
+        ----------
+        y : the targets of all N samples
+        out_shape : shape of the network's output for all N samples, e.g. (N, C)
+        """
+        out = np.broadcast_to(np.zeros((), dtype=dtype), out_shape)  # a view: no memory
+        self._targets(out, y)
 
     def __call__(self, out: ArrayLike, y: ArrayLike) -> float:
         return self.forward(out, y)
@@ -139,7 +168,7 @@ class MSE(Loss):
 
     def forward(self, out: ArrayLike, y: ArrayLike) -> float:
         out = _as_output("MSE", out)
-        y = _match_shape("MSE", out, y)
+        y = self._targets(out, y)
         diff = out - y  # (N, D)
         self._cache = (diff,)
         return float(np.mean(np.square(diff)))
@@ -147,6 +176,9 @@ class MSE(Loss):
     def backward(self) -> np.ndarray:
         (diff,) = self._cached()
         return diff * (2 / diff.size)  # (N, D)
+
+    def _targets(self, out: np.ndarray, y: ArrayLike) -> np.ndarray:
+        return _match_shape("MSE", out, y)
 
 
 class BinaryCrossEntropy(Loss):
@@ -187,14 +219,13 @@ class BinaryCrossEntropy(Loss):
     def forward(self, out: ArrayLike, y: ArrayLike) -> float:
         name = "BinaryCrossEntropy"
         out = _as_output(name, out)
-        y = _match_shape(name, out, y)
+        y = self._targets(out, y)
         _check_in_unit_interval(
             name,
             "out to hold probabilities",
             out,
             " (raw scores need BinaryCrossEntropyWithLogits, or a sigmoid first)",
         )
-        _check_in_unit_interval(name, "targets y (labels 0/1 or probabilities)", y)
         p = np.clip(out, self.eps, 1 - self.eps)  # (N, 1)
         self._cache = (p, y)
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
@@ -202,6 +233,9 @@ class BinaryCrossEntropy(Loss):
     def backward(self) -> np.ndarray:
         p, y = self._cached()
         return (p - y) / (p * (1 - p) * p.size)  # (N, 1)
+
+    def _targets(self, out: np.ndarray, y: ArrayLike) -> np.ndarray:
+        return _binary_targets(type(self).__name__, out, y)
 
     def __repr__(self) -> str:
         return f"BinaryCrossEntropy(eps={self.eps!r})"
@@ -228,8 +262,7 @@ class BinaryCrossEntropyWithLogits(Loss):
     def forward(self, out: ArrayLike, y: ArrayLike) -> float:
         name = "BinaryCrossEntropyWithLogits"
         z = _as_output(name, out)
-        y = _match_shape(name, z, y)
-        _check_in_unit_interval(name, "targets y (labels 0/1 or probabilities)", y)
+        y = self._targets(z, y)
         self._cache = (z, y)
         losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # (N, 1)
         return float(np.mean(losses))
@@ -240,6 +273,9 @@ class BinaryCrossEntropyWithLogits(Loss):
         dz -= y
         dz /= z.size
         return dz  # (N, 1)
+
+    def _targets(self, out: np.ndarray, y: ArrayLike) -> np.ndarray:
+        return _binary_targets(type(self).__name__, out, y)
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -268,17 +304,8 @@ class SoftmaxCrossEntropy(Loss):
         z = _as_output(name, out)
         if z.ndim != 2:
             raise ValueError(f"{name} expected out (logits) of shape (N, C); got shape {z.shape}")
-        N, C = z.shape
-        y = np.asarray(y)
-        if y.shape == (N,):
-            y = self._check_labels(y, C)
-        elif y.shape == (N, C):
-            y = self._check_probabilities(y, z.dtype)
-        else:
-            raise ValueError(
-                f"{name} expected y of shape (N,) = ({N},) with integer labels "
-                f"or (N, C) = ({N}, {C}) with probabilities; got {y.shape}"
-            )
+        N = z.shape[0]
+        y = self._targets(z, y)
 
         shifted = z - z.max(axis=1, keepdims=True)  # (N, C), row max is 0
         e = np.exp(shifted)  # (N, C), in (0, 1]
@@ -302,6 +329,19 @@ class SoftmaxCrossEntropy(Loss):
             dz -= y
         dz /= N
         return dz
+
+    def _targets(self, out: np.ndarray, y: ArrayLike) -> np.ndarray:
+        """Integer labels (N,) as an index array, or probabilities (N, C) in out's dtype."""
+        N, C = out.shape
+        y = np.asarray(y)
+        if y.shape == (N,):
+            return self._check_labels(y, C)
+        if y.shape == (N, C):
+            return self._check_probabilities(y, out.dtype)
+        raise ValueError(
+            f"SoftmaxCrossEntropy expected y of shape (N,) = ({N},) with integer labels "
+            f"or (N, C) = ({N}, {C}) with probabilities; got {y.shape}"
+        )
 
     @staticmethod
     def _check_labels(y: np.ndarray, C: int) -> np.ndarray:

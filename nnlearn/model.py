@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from nnlearn import losses
 from nnlearn.callbacks import Callback
@@ -14,6 +13,7 @@ from nnlearn.init import RngLike, as_rng
 from nnlearn.layers.activations import Sigmoid
 from nnlearn.layers.base import Layer
 from nnlearn.metrics import accuracy
+from nnlearn.progress import progress
 from nnlearn.validation import (
     as_array,
     check_finite,
@@ -27,12 +27,17 @@ class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite during training."""
 
 
-class Sequential:
+class Sequential(Layer):
     """A stack of layers: ``out = layers[-1](... layers[1](layers[0](x)))``.
 
     Forward runs the layers in order; backward runs them in reverse, each
     turning dL/d(its output) into dL/d(its input) (the chain rule, one layer at
     a time).
+
+    A Sequential is itself a :class:`Layer` whose sub-layers are ``layers``:
+    parameters, modes, ``astype`` and the rest come from the layer tree (see
+    :mod:`nnlearn.layers.base`), and a Sequential can sit inside another layer
+    (e.g. ``Residual(Sequential([LayerNorm(8), Dense(8, 8)]))``).
 
     Parameters
     ----------
@@ -49,11 +54,12 @@ class Sequential:
     """
 
     def __init__(self, layers: list[Layer], rng: RngLike = None) -> None:
+        super().__init__()
         layers = list(layers)
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             received = [type(layer).__name__ for layer in layers]
             raise TypeError(f"Sequential expects a non-empty list of Layer objects; got {received}")
-        self.layers = layers
+        self.layers = self.sublayers = layers  # one list: the layer tree is the stack
         self.history_: dict[str, list[float]] = {}
         self.stop_training = False
         if rng is not None:
@@ -78,62 +84,33 @@ class Sequential:
     def _first_with_params(self) -> int:
         """Index of the first layer with parameters: below it no gradient is needed in fit."""
         for index, layer in enumerate(self.layers):
-            if layer.params:
+            if layer.parameters():
                 return index
         return 0
 
-    # -- parameters and modes -------------------------------------------------
-    def parameters(self) -> list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
-        """The ``(params, grads)`` dict pairs of every layer that has parameters."""
-        return [(layer.params, layer.grads) for layer in self.layers if layer.params]
-
+    # -- parameters and modes (the rest comes from Layer) ---------------------
     def reset_parameters(self, rng: RngLike = None) -> Sequential:
         """Re-draw every layer's initial parameters from one random source."""
-        rng = as_rng(rng)
-        for layer in self.layers:
-            layer.reset_parameters(rng)
-        return self
-
-    def train(self, mode: bool = True) -> Sequential:
-        """Training mode for every layer (dropout active, batch statistics)."""
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def eval(self) -> Sequential:
-        """Evaluation mode for every layer (no dropout, running statistics)."""
-        return self.train(False)
-
-    def astype(self, dtype) -> Sequential:
-        """Convert every layer's arrays, e.g. to float64 for a gradient check."""
-        for layer in self.layers:
-            layer.astype(dtype)
+        super().reset_parameters(as_rng(rng))
         return self
 
     @property
     def dtype(self):
         """dtype of the parameters (float32 by default)."""
-        for layer in self.layers:
-            if layer.dtype is not None:
-                return layer.dtype
-        return np.dtype(np.float32)
-
-    def num_params(self) -> int:
-        """Number of learnable scalars in the whole model."""
-        return sum(layer.num_params() for layer in self.layers)
+        dtype = super().dtype
+        return np.dtype(np.float32) if dtype is None else dtype
 
     def get_weights(self) -> list[dict[str, np.ndarray]]:
-        """A copy of every layer's parameters and buffers (one dict per layer)."""
-        return [{key: value.copy() for key, value in {**layer.params, **layer.buffers}.items()}
-                for layer in self.layers]
+        """A copy of every layer's parameters and buffers (one dict per layer, see
+        :meth:`Layer.get_weights`; a nested layer's dict has dotted names)."""
+        return [layer.get_weights() for layer in self.layers]
 
     def set_weights(self, weights: list[dict[str, np.ndarray]]) -> Sequential:
         """Copy ``weights`` (from :meth:`get_weights`) back, in place."""
         if len(weights) != len(self.layers):
             raise ValueError(f"set_weights expected {len(self.layers)} layer dicts; got {len(weights)}")
         for layer, saved in zip(self.layers, weights, strict=True):
-            for key, value in {**layer.params, **layer.buffers}.items():
-                value[...] = saved[key]  # in place: optimizers keep references
+            layer.set_weights(saved)
         return self
 
     def __repr__(self) -> str:
@@ -195,7 +172,8 @@ class Sequential:
         validation_data : (x_val, y_val), or
         validation_split : fraction of (x, y) held out at random instead
         rng : seed or Generator for shuffling and the validation split
-        verbose : show a progress bar (tqdm; works in notebooks and terminals)
+        verbose : show a progress bar (:func:`nnlearn.progress.progress`: a widget where
+            a notebook front end renders widgets, a text bar elsewhere)
 
         Raises
         ------
@@ -207,8 +185,10 @@ class Sequential:
         batch_size = check_int(batch_size, "batch_size", "Sequential.fit")
         check_float(validation_split, "validation_split", "Sequential.fit", "in [0, 1)")
         rng = as_rng(rng)
+        self._check_targets(loss, x, y, batch_size)  # before any update: errors give the index in y
         if validation_data is not None:
             x_val, y_val = self._check_xy(*validation_data, names=("x_val", "y_val"))
+            self._check_targets(loss, x_val, y_val, batch_size)
         elif validation_split > 0:
             x, y, x_val, y_val = train_val_split(x, y, validation_split, rng=rng)
         else:
@@ -219,7 +199,7 @@ class Sequential:
         self.stop_training = False
         for callback in callbacks:
             callback.on_train_begin(self)
-        bar = tqdm(range(1, epochs + 1), disable=not verbose, unit="epoch", leave=True)
+        bar = progress(range(1, epochs + 1), disable=not verbose, unit="epoch", leave=True)
         try:
             for epoch in bar:
                 logs = self._train_one_epoch(x, y, loss, optimizer, batch_size, shuffle, rng, epoch,
@@ -246,15 +226,13 @@ class Sequential:
         lr = getattr(optimizer, "current_lr", None)
         # Overflow is detected below, through the loss, with a clearer message than a warning.
         with np.errstate(over="ignore", invalid="ignore"):
-            for x_batch, y_batch in minibatches(x, y, batch_size, shuffle=shuffle, rng=rng):
+            # min_last=2: with N % batch_size == 1 the lone last sample joins the batch before
+            # it, because BatchNorm cannot normalise a batch of one.
+            for x_batch, y_batch in minibatches(x, y, batch_size, shuffle=shuffle, rng=rng, min_last=2):
                 out = self.forward(x_batch)
                 batch_loss = loss.forward(out, y_batch)
                 if not math.isfinite(batch_loss):
-                    raise TrainingDivergedError(
-                        f"The loss became {batch_loss} at epoch {epoch} (after {seen} samples). "
-                        f"Training diverged: try a lower learning rate (lr={getattr(optimizer, 'current_lr', '?')}), "
-                        "gradient clipping (clip_norm=...) or normalised inputs."
-                    )
+                    raise TrainingDivergedError(_divergence_hint(batch_loss, epoch, seen, optimizer))
                 self.backward(loss.backward(), need_dx=False)
                 optimizer.step()
                 self.steps_ += 1
@@ -287,6 +265,11 @@ class Sequential:
         check_finite(x, name)
         return x
 
+    def _check_targets(self, loss: losses.Loss, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+        """Let the loss check all of ``y`` against the output shape, which one batch's forward tells."""
+        out = self.predict(x[:batch_size])  # (B, ...), in evaluation mode: no state changes
+        loss.check_targets(y, (len(y),) + out.shape[1:], out.dtype)
+
     def _check_xy(self, x, y, names=("x", "y")) -> tuple[np.ndarray, np.ndarray]:
         x = self._check_x(x, names[0])
         y = as_array(y, names[1])
@@ -295,6 +278,15 @@ class Sequential:
             y = y.astype(self.dtype, copy=False)
             check_finite(y, names[1])
         return x, y
+
+
+def _divergence_hint(batch_loss: float, epoch: int, seen: int, optimizer) -> str:
+    """The message of TrainingDivergedError: where it happened and what to try."""
+    lr = getattr(optimizer, "current_lr", None)
+    lower = (f"the learning rate is lr={float(lr):g}: try a lower learning rate, e.g. lr={float(lr) / 10:g}"
+             if lr is not None else "try a lower learning rate")
+    return (f"The loss became {batch_loss} at epoch {epoch} (after {seen} samples). Training "
+            f"diverged: {lower}, gradient clipping (clip_norm=...) or normalised inputs.")
 
 
 def _accuracy(loss, out: np.ndarray, y: np.ndarray) -> float | None:

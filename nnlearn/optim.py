@@ -268,6 +268,9 @@ class RMSprop(Optimizer):
 
     Parameters: ``alpha`` in [0, 1), ``eps`` > 0, and
     ``parameters, lr, weight_decay, clip_norm`` as in :class:`Optimizer`.
+    The default ``lr=1e-3`` is Keras'; PyTorch's
+    ``RMSprop`` defaults to ``lr=1e-2``, so pass ``lr`` explicitly when
+    comparing the two.
     """
 
     _fields = ("lr", "alpha", "eps", "weight_decay", "clip_norm")

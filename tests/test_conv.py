@@ -109,6 +109,20 @@ def test_conv_reuses_buffers_and_handles_changing_batch_sizes():
     np.testing.assert_array_equal(layer.forward(big), out_big)  # reused buffers leave no trace
 
 
+def test_conv_output_is_batch_last_and_a_following_conv_reads_it_as_is():
+    rng = np.random.default_rng(13)
+    first = Conv2D(2, 3, 3, rng=0).astype(np.float64)
+    second = Conv2D(3, 4, 2, rng=1).astype(np.float64)  # no padding: reads the first's output directly
+    x = rng.standard_normal((5, 2, 7, 6))
+    h = first.forward(x)
+    assert h.shape == (5, 3, 5, 4) and h.transpose(1, 2, 3, 0).flags.c_contiguous  # (C, H, W, N) in memory
+    assert second._padded(h) is h
+    expected = conv2d_naive(conv2d_naive(x, first.params["w"], first.params["b"]), second.params["w"],
+                            second.params["b"])
+    np.testing.assert_allclose(second.forward(h), expected, atol=1e-12)
+    np.testing.assert_allclose(second.forward(np.ascontiguousarray(h)), expected, atol=1e-12)  # any layout
+
+
 def test_conv_initialisation_variance():
     layer = Conv2D(16, 32, 3, rng=0)  # He normal: Var(w) = 2 / fan_in, fan_in = 16 * 3 * 3
     assert abs(layer.params["w"].var() * 16 * 9 / 2 - 1) < 0.05

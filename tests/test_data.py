@@ -196,6 +196,19 @@ def test_minibatches_cover_every_sample_once(N, B, shuffle):
         np.testing.assert_array_equal(seen, y)
 
 
+@pytest.mark.parametrize("N, B, min_last, sizes", [
+    (65, 32, 2, [32, 33]),      # a lone left-over sample joins the batch before it
+    (66, 32, 2, [32, 32, 2]),   # two are a batch of their own
+    (1, 32, 2, [1]),            # a single batch is never dropped
+    (65, 32, 1, [32, 32, 1]),   # the default keeps every left-over
+])
+def test_minibatches_merge_a_small_last_batch(N, B, min_last, sizes):
+    x, y = np.zeros((N, 1)), np.arange(N)
+    batches = list(data.minibatches(x, y, B, shuffle=True, rng=0, min_last=min_last))
+    assert [len(yb) for _, yb in batches] == sizes
+    np.testing.assert_array_equal(np.sort(np.concatenate([yb for _, yb in batches])), y)
+
+
 def test_minibatches_shuffle_seeding():
     x, y = np.zeros((100, 1)), np.arange(100)
 

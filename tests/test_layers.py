@@ -1,5 +1,7 @@
 """Layers: gradient checks (float64, max relative error < 1e-7), behaviour, PyTorch agreement."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -206,3 +208,13 @@ def test_batchnorm_matches_torch(shape):
     bn.eval()
     x = rng.standard_normal(shape)
     np.testing.assert_allclose(layer.forward(x), bn(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_relu_of_infinities_matches_torch_without_warnings():
+    x = np.array([[-np.inf, -1.0, 0.0, 2.0, np.inf]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "invalid value encountered in multiply" would fail
+        out = ReLU().forward(x)
+    np.testing.assert_array_equal(out, [[0.0, 0.0, 0.0, 2.0, np.inf]])
+    assert out.dtype == np.float32
+    assert np.isnan(ReLU().forward(np.array([[np.nan]]))).all()  # NaN propagates, as in PyTorch

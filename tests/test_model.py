@@ -197,3 +197,59 @@ def test_get_and_set_weights_round_trip_in_place():
     assert model.layers[0].params["w"] is w
     np.testing.assert_array_equal(w, saved[0]["w"])
     np.testing.assert_array_equal(model.layers[1].buffers["running_mean"], 0)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_bad_label_is_reported_at_its_index_in_y_before_any_update(shuffle):
+    x, y = moons(100, rng=0)
+    y = y.astype(np.int64)
+    y[37] = 5
+    model = mlp()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"expected labels in \[0, 2\); got 5 at index 37"):
+        model.fit(x, y, loss=SoftmaxCrossEntropy(), optimizer=SGD(model.parameters(), lr=0.1),
+                  epochs=1, batch_size=16, shuffle=shuffle, rng=0, verbose=False)
+    for saved, layer in zip(before, model.layers, strict=True):
+        for key, value in layer.params.items():
+            np.testing.assert_array_equal(value, saved[key])  # no batch was trained on
+
+
+def test_bad_validation_label_is_reported_before_training():
+    x, y = moons(50, rng=0)
+    y_val = y[:10].astype(np.int64)
+    y_val[3] = -1
+    model = mlp()
+    with pytest.raises(ValueError, match=r"got -1 at index 3"):
+        model.fit(x, y, loss=SoftmaxCrossEntropy(), optimizer=SGD(model.parameters(), lr=0.1),
+                  validation_data=(x[:10], y_val), epochs=1, verbose=False)
+    assert "loss" not in model.history_
+
+
+def test_binary_targets_are_checked_up_front():
+    x, y = moons(40, rng=0)
+    y = y.astype(np.float64).reshape(-1, 1)
+    y[7] = 3.0
+    model = Sequential([Dense(2, 4), ReLU(), Dense(4, 1)], rng=0)
+    with pytest.raises(ValueError, match=r"targets y .*in \[0, 1\]; got values in \[0, 3\]"):
+        model.fit(x, y, loss=BinaryCrossEntropyWithLogits(), optimizer=SGD(model.parameters(), lr=0.1),
+                  epochs=1, verbose=False)
+
+
+def test_batchnorm_trains_when_the_last_batch_would_hold_one_sample():
+    x, y = moons(65, rng=0)  # 65 = 2 * 32 + 1
+    model = Sequential([Dense(2, 8), BatchNorm(8), ReLU(), Dense(8, 2)], rng=0)
+    sizes = []
+    model.fit(x, y, loss=SoftmaxCrossEntropy(), optimizer=SGD(model.parameters(), lr=0.1),
+              epochs=2, batch_size=32, rng=0, verbose=False,
+              callbacks=[LambdaCallback(on_batch_end=lambda m, step, loss: sizes.append(len(m.layers[0].x)))])
+    assert sizes == [32, 33, 32, 33]  # the lone sample joins the batch before it
+    assert model.steps_ == 4 and np.isfinite(model.history_["loss"]).all()
+
+
+def test_divergence_hint_names_the_current_rate_and_a_lower_one():
+    x, y = moons(200, rng=0)
+    model = mlp()
+    with pytest.raises(TrainingDivergedError) as info:
+        model.fit(x * 100, y, loss=SoftmaxCrossEntropy(), optimizer=SGD(model.parameters(), lr=1e3),
+                  epochs=20, verbose=False)
+    assert "the learning rate is lr=1000: try a lower learning rate, e.g. lr=100," in str(info.value)

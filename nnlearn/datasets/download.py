@@ -5,7 +5,7 @@ fetches it from the first mirror that delivers the right bytes::
 
     for each mirror:
         stream the file into a temporary file beside its destination,
-            hashing it on the way (with a tqdm progress bar)
+            hashing it on the way (with a progress bar, nnlearn.progress)
         SHA-256 right?  -> rename the temporary file to its real name, done
         wrong, or the connection failed? -> delete the temporary file, next mirror
 
@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from nnlearn.progress import progress as progress_bar
 
 __all__ = [
     "DATA_VARIABLE",
@@ -201,8 +201,8 @@ def _fetch(url: str, file: RemoteFile, target: Path, progress: bool, timeout: fl
     try:
         digest, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response, \
-                tqdm(total=file.size, unit="B", unit_scale=True, desc=file.name,
-                     disable=not progress, leave=False) as bar:
+                progress_bar(None, total=file.size, unit="B", unit_scale=True, desc=file.name,
+                             disable=not progress, leave=False) as bar:
             announced = response.headers.get("Content-Length")
             while chunk := response.read(CHUNK):
                 out.write(chunk)

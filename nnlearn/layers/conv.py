@@ -12,7 +12,7 @@ d(k - 1) + 1 pixels, and that many must fit into the padded image.
 Four nested loops compute it (:func:`conv2d_naive`), but Python runs them a
 million times for one batch. **im2col** turns the convolution into one matrix
 product instead: copy every patch into a column of a matrix ``cols`` of shape
-(C·kh·kw, N·H_out·W_out), then
+(C·kh·kw, H_out·W_out·N), then
 
 .. math::  out = W_{mat} \; cols, \qquad W_{mat}: (F, C k_h k_w)
 
@@ -33,7 +33,7 @@ from nnlearn.init import RngLike, as_rng, get_initializer
 from nnlearn.layers.base import Layer
 from nnlearn.validation import check_int
 
-__all__ = ["Conv2D", "conv_output_size", "conv2d_naive", "im2col", "col2im"]
+__all__ = ["Conv2D", "batch_last", "conv_output_size", "conv2d_naive", "im2col", "col2im"]
 
 
 # -- the output-size formula and argument parsing -----------------------------------
@@ -153,46 +153,61 @@ def conv2d_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stri
 
 
 # -- im2col and col2im ----------------------------------------------------------------
+def batch_last(shape: tuple[int, int, int, int], dtype, fill: float = 0.0) -> np.ndarray:
+    """An (N, C, H, W) array stored "batch last": (C, H, W, N) in memory, filled with ``fill``.
+
+    Every index means what it always means (``a[n, c, i, j]``); only the memory
+    order differs. With the batch as the fastest-moving axis, a row of a feature
+    map is a contiguous run of W·N numbers, so the strided views of im2col,
+    col2im and pooling copy long contiguous runs instead of a few numbers at a
+    time (measured for LeNet's layers: 3-6x faster than with the usual order).
+    """
+    N, C, H, W = shape
+    return np.full((C, H, W, N), fill, dtype=dtype).transpose(3, 0, 1, 2)  # (N, C, H, W) view
+
+
 def _patch_view(x_pad: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                 dilation: tuple[int, int], out_size: tuple[int, int]) -> np.ndarray:
-    """A read-only (C, kh, kw, N, H_out, W_out) *view* of every patch of x_pad; nothing copied.
+    """A read-only (C, kh, kw, H_out, W_out, N) *view* of every patch of x_pad; nothing copied.
 
-    ``view[c, u, v, n, i, j] = x_pad[n, c, i*s + u*d, j*s + v*d]``: moving one
+    ``view[c, u, v, i, j, n] = x_pad[n, c, i*s + u*d, j*s + v*d]``: moving one
     step along an axis of the view moves a fixed number of bytes in x_pad.
     """
     sN, sC, sH, sW = x_pad.strides
     (kh, kw), (s_h, s_w), (d_h, d_w), (H_out, W_out) = kernel, stride, dilation, out_size
     N, C = x_pad.shape[:2]
-    return as_strided(x_pad, shape=(C, kh, kw, N, H_out, W_out),
-                      strides=(sC, sH * d_h, sW * d_w, sN, sH * s_h, sW * s_w), writeable=False)
+    return as_strided(x_pad, shape=(C, kh, kw, H_out, W_out, N),
+                      strides=(sC, sH * d_h, sW * d_w, sH * s_h, sW * s_w, sN), writeable=False)
 
 
 def im2col(x_pad: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int] = (1, 1),
            dilation: tuple[int, int] = (1, 1), out: np.ndarray | None = None) -> np.ndarray:
-    """Every patch of the (already padded) images as a column: shape (C·kh·kw, N·H_out·W_out).
+    """Every patch of the (already padded) images as a column: shape (C·kh·kw, H_out·W_out·N).
 
     Row ``(c, u, v)`` of the result holds pixel (u, v) of channel c of every
-    patch; column ``(n, i, j)`` is the patch under output pixel (i, j) of
-    sample n. One copy out of a strided view of x_pad (no Python loop).
+    patch; column ``(i, j, n)`` is the patch under output pixel (i, j) of
+    sample n. The sample index moves fastest, so a :func:`batch_last` x_pad is
+    read in long contiguous runs. One copy out of a strided view of x_pad (no
+    Python loop).
 
     Parameters
     ----------
-    x_pad : ndarray of shape (N, C, H_pad, W_pad)
+    x_pad : ndarray of shape (N, C, H_pad, W_pad), in any memory order
     kernel, stride, dilation : pairs (kh, kw), (s_h, s_w), (d_h, d_w)
-    out : optional preallocated array of the result's shape and dtype, reused
+    out : optional preallocated C-contiguous array of the result's shape and dtype, reused
 
     Returns
     -------
-    cols : ndarray of shape (C * kh * kw, N * H_out * W_out)
+    cols : ndarray of shape (C * kh * kw, H_out * W_out * N)
     """
     N, C, H_pad, W_pad = x_pad.shape
     H_out = conv_output_size(H_pad, kernel[0], stride[0], 0, dilation[0])
     W_out = conv_output_size(W_pad, kernel[1], stride[1], 0, dilation[1])
-    view = _patch_view(x_pad, kernel, stride, dilation, (H_out, W_out))  # (C, kh, kw, N, Ho, Wo)
-    shape = (C * kernel[0] * kernel[1], N * H_out * W_out)
+    view = _patch_view(x_pad, kernel, stride, dilation, (H_out, W_out))  # (C, kh, kw, Ho, Wo, N)
+    shape = (C * kernel[0] * kernel[1], H_out * W_out * N)
     if out is None:
         out = np.empty(shape, dtype=x_pad.dtype)
-    np.copyto(out.reshape(view.shape), view)  # the one copy: (C, kh, kw, N, Ho, Wo) -> (CKK, NHoWo)
+    np.copyto(out.reshape(view.shape), view)  # the one copy: (C, kh, kw, Ho, Wo, N) -> (CKK, HoWoN)
     return out
 
 
@@ -200,33 +215,31 @@ def col2im(cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], kernel: tup
            stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
     """The adjoint of :func:`im2col`: add every column back onto the patch it came from.
 
-    ``dx_pad[n, c, i*s + u*d, j*s + v*d] += cols[(c, u, v), (n, i, j)]`` for all
+    ``dx_pad[n, c, i*s + u*d, j*s + v*d] += cols[(c, u, v), (i, j, n)]`` for all
     indices. A loop over the kh·kw kernel offsets (u, v): for one offset, the
     pixels of all patches are a strided slice of dx_pad that never overlaps
     itself, so a plain ``+=`` is correct (no ``np.add.at`` needed).
 
     Parameters
     ----------
-    cols : ndarray of shape (C * kh * kw, N * H_out * W_out)
+    cols : ndarray of shape (C * kh * kw, H_out * W_out * N)
     x_pad_shape : (N, C, H_pad, W_pad), the shape of the padded input
 
     Returns
     -------
-    dx_pad : ndarray of shape x_pad_shape
+    dx_pad : ndarray of shape x_pad_shape, stored :func:`batch_last`
     """
     N, C, H_pad, W_pad = x_pad_shape
     (kh, kw), (s_h, s_w), (d_h, d_w) = kernel, stride, dilation
     H_out = conv_output_size(H_pad, kh, s_h, 0, d_h)
     W_out = conv_output_size(W_pad, kw, s_w, 0, d_w)
-    cols = cols.reshape(C, kh, kw, N, H_out, W_out)
-    # Allocate dx_pad as (C, N, H_pad, W_pad) memory viewed as (N, C, ...): the slices added
-    # below are then in the same memory order as the columns, and the adds run at full speed.
-    dx_pad = np.zeros((C, N, H_pad, W_pad), dtype=cols.dtype).transpose(1, 0, 2, 3)
+    cols = cols.reshape(C, kh, kw, H_out, W_out, N)
+    dx_pad = batch_last(x_pad_shape, cols.dtype)  # same memory order as the columns: fast adds
     for u in range(kh):
         for v in range(kw):
             rows = slice(u * d_h, u * d_h + s_h * (H_out - 1) + 1, s_h)
             columns = slice(v * d_w, v * d_w + s_w * (W_out - 1) + 1, s_w)
-            dx_pad[:, :, rows, columns] += cols[:, u, v].transpose(1, 0, 2, 3)  # (N, C, Ho, Wo)
+            dx_pad[:, :, rows, columns] += cols[:, u, v].transpose(3, 0, 1, 2)  # (N, C, Ho, Wo)
     return dx_pad
 
 
@@ -238,19 +251,21 @@ class Conv2D(Layer):
         out[n, f, i, j] = b_f + \sum_{c, u, v} w[f, c, u, v] \;
                           x_{pad}[n, c, i s + u d, j s + v d]
 
-    Forward is im2col and one GEMM, ``(F, C·kh·kw) @ (C·kh·kw, N·H_out·W_out)``.
+    Forward is im2col and one GEMM, ``(F, C·kh·kw) @ (C·kh·kw, H_out·W_out·N)``.
     Backward, with dout of shape (N, F, H_out, W_out) flattened to
-    ``dout_mat`` (F, N·H_out·W_out):
+    ``dout_mat`` (F, H_out·W_out·N):
 
     .. math::
         dW_{mat} = dout_{mat} \, cols^\top, \quad db = \textstyle\sum dout_{mat}, \quad
         dx = \mathrm{col2im}(W_{mat}^\top \, dout_{mat})
 
     Shapes: x (N, C, H, W), w (F, C, kh, kw), b (F,), out (N, F, H_out, W_out)
-    with H_out from :func:`conv_output_size`. The output is an (N, F, H_out, W_out)
-    array stored channel-major in memory (a transposed view of the GEMM's
-    result, not a copy); element-wise layers keep that layout, and a following
-    Conv2D or pooling layer reads it without copying.
+    with H_out from :func:`conv_output_size`. The output is stored
+    :func:`batch_last` (a transposed view of the GEMM's result, not a copy):
+    element-wise layers and pooling keep that memory order, and a following
+    Conv2D reads it without reordering. Any (N, C, H, W) input works; one in
+    the usual order is reordered once, while it is copied into the padded
+    buffer.
 
     Parameters
     ----------
@@ -313,14 +328,18 @@ class Conv2D(Layer):
         return N, self.out_channels, H_out, W_out
 
     def _padded(self, x: np.ndarray) -> np.ndarray:
-        """x with zeros around it, (N, C, H + top + bottom, W + left + right), in a reused buffer."""
+        """x with zeros around it, (N, C, H + top + bottom, W + left + right), stored batch last.
+
+        The buffer is reused from call to call (its border stays zero); without
+        padding, an input that is already batch last is used as it is.
+        """
         top, bottom, left, right = self.pad
-        if not any(self.pad):
-            return x
         N, C, H, W = x.shape
+        if not any(self.pad) and x.transpose(1, 2, 3, 0).flags.c_contiguous:
+            return x
         shape = (N, C, H + top + bottom, W + left + right)
         if self._x_pad is None or self._x_pad.shape != shape or self._x_pad.dtype != x.dtype:
-            self._x_pad = np.zeros(shape, dtype=x.dtype)
+            self._x_pad = batch_last(shape, x.dtype)
         self._x_pad[:, :, top:top + H, left:left + W] = x  # the border stays zero
         return self._x_pad
 
@@ -331,28 +350,31 @@ class Conv2D(Layer):
         if x.dtype != w.dtype:
             x = x.astype(w.dtype)  # no silent float64 work in a float32 network
         N, F, H_out, W_out = self.output_shape(x.shape)
-        x_pad = self._padded(x)  # (N, C, H_pad, W_pad)
+        x_pad = self._padded(x)  # (N, C, H_pad, W_pad), batch last
         self.x_shape, self.x_pad_shape = x.shape, x_pad.shape
-        cols_shape = (w[0].size, N * H_out * W_out)
+        cols_shape = (w[0].size, H_out * W_out * N)
         if self._cols is None or self._cols.shape != cols_shape or self._cols.dtype != w.dtype:
             self._cols = np.empty(cols_shape, dtype=w.dtype)
         cols = im2col(x_pad, self.kernel_size, self.stride, self.dilation, out=self._cols)
-        out = w.reshape(F, -1) @ cols  # (F, CKK) @ (CKK, N*Ho*Wo) -> (F, N*Ho*Wo)
+        out = w.reshape(F, -1) @ cols  # (F, CKK) @ (CKK, Ho*Wo*N) -> (F, Ho*Wo*N)
         if "b" in self.params:
             out += self.params["b"][:, None]  # (F, 1) broadcast over every position
-        return out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)  # (N, F, Ho, Wo), a view
+        return out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # (N, F, Ho, Wo), a view
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         w = self.params["w"]
         F = w.shape[0]
-        # (N, F, Ho, Wo) -> (F, N, Ho, Wo) -> (F, N*Ho*Wo); free when dout kept forward's layout
-        dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)
-        np.matmul(dout_mat, self._cols.T, out=self.grads["w"].reshape(F, -1))  # (F, M) @ (M, CKK)
+        # (N, F, Ho, Wo) -> (F, Ho, Wo, N) -> (F, Ho*Wo*N); free when dout is batch last
+        dout_mat = dout.transpose(1, 2, 3, 0).reshape(F, -1)
+        # dW_mat = dout_mat @ cols.T, computed as (cols @ dout_mat.T).T: the same numbers, but
+        # OpenBLAS runs this orientation ~2x faster for LeNet's shapes (measured)
+        dw_t = self._cols @ dout_mat.T  # (CKK, M) @ (M, F) -> (CKK, F)
+        self.grads["w"][...] = dw_t.T.reshape(w.shape)  # (F, CKK) -> (F, C, kh, kw), in place
         if "b" in self.params:
             np.sum(dout_mat, axis=1, out=self.grads["b"])  # (F, M) -> (F,)
         if not need_dx:
             return None  # the first layer: nobody needs dL/dx
-        dcols = w.reshape(F, -1).T @ dout_mat  # (CKK, F) @ (F, N*Ho*Wo) -> (CKK, N*Ho*Wo)
+        dcols = w.reshape(F, -1).T @ dout_mat  # (CKK, F) @ (F, Ho*Wo*N) -> (CKK, Ho*Wo*N)
         dx_pad = col2im(dcols, self.x_pad_shape, self.kernel_size, self.stride, self.dilation)
         top, _, left, _ = self.pad
         H, W = self.x_shape[2:]

@@ -18,6 +18,11 @@ class Dense(Layer):
     Row n of ``out`` is the layer applied to sample n; the bias is broadcast
     over the batch.
 
+    Any leading axes are allowed: x (N, T, D_in) gives out (N, T, D_out), the
+    same layer applied at every time step (Keras' "TimeDistributed(Dense)").
+    The leading axes are flattened into one batch axis of N*T rows, so it is
+    still one matrix product.
+
     Backward, with dout = dL/d(out) of shape (N, D_out):
 
     .. math::
@@ -60,24 +65,28 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         w, b = self.params["w"], self.params["b"]
-        if x.ndim != 2 or x.shape[1] != self.in_features:
+        if x.ndim < 2 or x.shape[-1] != self.in_features:
             raise ValueError(
-                f"{self!r} expected input of shape (N, {self.in_features}); got {x.shape}"
+                f"{self!r} expected input of shape (N, {self.in_features}); got {x.shape} "
+                f"(sequences (N, T, {self.in_features}) work too)"
             )
         if x.dtype != w.dtype:
             x = x.astype(w.dtype)  # no silent float64 work in a float32 network
-        self.x = x  # (N, D_in), kept for backward
-        out = x @ w  # (N, D_in) @ (D_in, D_out) -> (N, D_out)
+        self.lead_shape = x.shape[:-1]  # (N,) or (N, T)
+        self.x = x.reshape(-1, self.in_features)  # (N*T, D_in), kept for backward
+        out = self.x @ w  # (N*T, D_in) @ (D_in, D_out) -> (N*T, D_out)
         out += b  # broadcast (D_out,) over the batch
-        return out
+        return out.reshape(*self.lead_shape, self.out_features)  # (N, T, D_out)
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         w = self.params["w"]
+        dout = dout.reshape(-1, self.out_features)  # (N, T, D_out) -> (N*T, D_out)
         np.matmul(self.x.T, dout, out=self.grads["w"])  # (D_in, N) @ (N, D_out) -> (D_in, D_out)
         np.sum(dout, axis=0, out=self.grads["b"])  # (N, D_out) -> (D_out,)
         if not need_dx:
             return None  # the first layer: nobody needs dL/dx, save a matmul
-        return dout @ w.T  # (N, D_out) @ (D_out, D_in) -> (N, D_in)
+        dx = dout @ w.T  # (N, D_out) @ (D_out, D_in) -> (N, D_in)
+        return dx.reshape(*self.lead_shape, self.in_features)  # (N, T, D_in)
 
     def __repr__(self) -> str:
         return f"Dense({self.in_features} -> {self.out_features})"

@@ -100,3 +100,72 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.num_features})"
+
+
+class LayerNorm(Layer):
+    r"""Layer normalisation: each sample (each position of a sequence) normalised on its own.
+
+    Over the last axis, of size D (the features of one position):
+
+    .. math::
+        \mu = \frac1D \sum_i x_i, \quad \sigma^2 = \frac1D \sum_i (x_i - \mu)^2, \quad
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad out = \gamma \hat x + \beta
+
+    Unlike :class:`BatchNorm` nothing is averaged over the batch, so training
+    and evaluation behave the same and there are no running statistics; this
+    is what Transformers use. Backward, with :math:`g = dout \cdot \gamma` and
+    sums over the last axis:
+
+    .. math::
+        dx = \frac{1}{D\sqrt{\sigma^2+\epsilon}}
+             \left(D g - \textstyle\sum g - \hat x \sum g \hat x\right), \quad
+        d\gamma = \textstyle\sum_{\text{positions}} dout\, \hat x, \quad
+        d\beta = \textstyle\sum_{\text{positions}} dout
+
+    Shapes: x (..., D), e.g. (N, T, D); gamma, beta (D,). Same as
+    ``torch.nn.LayerNorm(D, eps=1e-5)``.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, dtype=np.float32) -> None:
+        super().__init__()
+        self.num_features = check_int(num_features, "num_features", "LayerNorm")
+        self.eps = check_float(eps, "eps", "LayerNorm")
+        self.params = {"gamma": np.ones(num_features, dtype), "beta": np.zeros(num_features, dtype)}
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+
+    def reset_parameters(self, rng: np.random.Generator) -> None:
+        self.params["gamma"][...] = 1
+        self.params["beta"][...] = 0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim < 2 or x.shape[-1] != self.num_features:
+            raise ValueError(f"{self!r} expected input of shape (N, ..., {self.num_features}); "
+                             f"got {x.shape}")
+        x_hat = x - x.mean(axis=-1, keepdims=True)  # (..., D), centred
+        var = np.einsum("...i,...i->...", x_hat, x_hat)[..., None] / self.num_features  # (..., 1)
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)  # (..., 1)
+        x_hat *= self.inv_std  # in place: one (..., D) array for x_hat
+        self.x_hat = x_hat
+        out = x_hat * self.params["gamma"]  # (..., D) * (D,)
+        out += self.params["beta"]
+        return out
+
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        D = self.num_features
+        dout2 = dout.reshape(-1, D)  # (N*T, D)
+        x_hat2 = self.x_hat.reshape(-1, D)
+        np.einsum("ni,ni->i", dout2, x_hat2, out=self.grads["gamma"])  # sum over positions
+        np.sum(dout2, axis=0, out=self.grads["beta"])
+        if not need_dx:
+            return None
+        g = dout * self.params["gamma"]  # dL/d(x_hat), (..., D)
+        sum_g = g.sum(axis=-1, keepdims=True)  # (..., 1)
+        sum_g_xhat = np.einsum("...i,...i->...", g, self.x_hat)[..., None]  # (..., 1)
+        g *= D
+        g -= sum_g
+        g -= self.x_hat * sum_g_xhat
+        g *= self.inv_std / D
+        return g  # dx = inv_std / D * (D g - sum g - x_hat sum g x_hat)
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.num_features})"

@@ -44,6 +44,13 @@ def _check_batch(x, layer) -> np.ndarray:
     return x
 
 
+def _same_layout(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` stored in the memory order of ``like`` (same shape)."""
+    out = np.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
 class _Pool2D(Layer):
     """Shared bookkeeping of MaxPool2D and AvgPool2D: sizes, padding, the window offsets."""
 
@@ -61,7 +68,7 @@ class _Pool2D(Layer):
                                  f"kernel size {self.kernel_size}. Got {padding!r} instead.")
 
     def _setup(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Check x, pad it if needed; return (x_pad, whether the reshape path applies)."""
+        """Check x, pad it if needed; return (x_pad, whether the windows tile it exactly)."""
         x = _check_batch(x, self)
         (kh, kw), (s_h, s_w), (p_h, p_w) = self.kernel_size, self.stride, self.padding
         N, C, H, W = x.shape
@@ -129,7 +136,9 @@ class MaxPool2D(_Pool2D):
         x_pad, out = self.x_pad, self.out
         # empty is enough when the windows tile the input: every pixel is written exactly once
         dx_pad = (np.empty_like if self.tiles else np.zeros_like)(x_pad, dtype=dout.dtype)
-        free = np.ones(out.shape, dtype=bool)  # (N, C, Ho, Wo): window not yet assigned a winner
+        if dout.strides != out.strides:  # e.g. from Flatten: reorder once, so every op below streams
+            dout = _same_layout(dout, out)
+        free = np.ones_like(out, dtype=bool)  # (N, C, Ho, Wo): window not yet assigned a winner
         # Offsets in row-major order: the first input equal to the maximum wins, later ties don't.
         for _, _, (rows, cols) in self._offsets():
             won = np.equal(x_pad[:, :, rows, cols], out)  # (N, C, Ho, Wo)
