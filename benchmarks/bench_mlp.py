@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
 import numpy as np
+from _common import import_torch, limit_threads, paired_ratio, print_times, torch_epoch
 
 N_SAMPLES, N_IN, N_H1, N_H2, N_OUT, BATCH = 60_000, 784, 256, 128, 10, 128
 
@@ -78,26 +78,13 @@ def epoch_nnlearn(x: np.ndarray, y: np.ndarray, seed: int) -> float:
     return time.perf_counter() - start
 
 
-def epoch_torch(x: np.ndarray, y: np.ndarray, seed: int) -> float:
+def epoch_torch(torch, x: np.ndarray, y: np.ndarray, seed: int) -> float:
     """One epoch of idiomatic PyTorch with the fused Adam."""
-    import torch
-
     torch.manual_seed(seed)
     model = torch.nn.Sequential(
         torch.nn.Linear(N_IN, N_H1), torch.nn.ReLU(), torch.nn.Linear(N_H1, N_H2),
         torch.nn.ReLU(), torch.nn.Linear(N_H2, N_OUT))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    start = time.perf_counter()
-    perm = torch.randperm(N_SAMPLES)
-    for i in range(0, N_SAMPLES, BATCH):
-        idx = perm[i:i + BATCH]
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xt[idx]), yt[idx])
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
+    return torch_epoch(torch, model, x, y, BATCH, seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,18 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS/torch threads")
     args = parser.parse_args(argv)
 
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    threadpool_limits(args.threads)
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-    blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} threads)"
-            for i in threadpool_info()]
-    print(f"threads={args.threads}  BLAS: {'; '.join(blas)}")
+    torch = import_torch(args.threads)
+    print(limit_threads(args.threads))
     print(f"torch: {torch.__version__ if torch else 'not installed'}")
 
     rng = np.random.default_rng(0)
@@ -129,17 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         times["floor"].append(epoch_floor(x, rng))
         times["nnlearn"].append(epoch_nnlearn(x, y, seed=repeat))
         if torch is not None:
-            times["torch"].append(epoch_torch(x, y, seed=repeat))
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    for name, values in times.items():
-        spread = ", ".join(f"{v:.3f}" for v in values)
-        print(f"{name:8s} median {medians[name]:.3f} s/epoch   runs: {spread}")
+            times["torch"].append(epoch_torch(torch, x, y, seed=repeat))
+    print_times(times)
     # The ratios pair each nnlearn run with the floor / torch run of the same round: on a
     # shared machine whole rounds speed up or slow down together, and pairing cancels that.
-    ratio_floor = statistics.median(n / f for n, f in zip(times["nnlearn"], times["floor"], strict=True))
-    ratio_torch = float("nan")
-    if torch is not None:
-        ratio_torch = statistics.median(n / t for n, t in zip(times["nnlearn"], times["torch"], strict=True))
+    ratio_floor = paired_ratio(times["nnlearn"], times["floor"])
+    ratio_torch = paired_ratio(times["nnlearn"], times["torch"]) if torch is not None else float("nan")
     print(f"ratio_vs_floor={ratio_floor:.2f} ratio_vs_torch={ratio_torch:.2f}")
     return 0
 
