@@ -20,6 +20,8 @@ def test_notebook_is_valid_and_stripped(path):
 
 
 def test_every_lesson_exists():
-    expected = ["01_perceptron", "02_activations", "03_backprop", "04_optimizers"]
-    missing = [name for name in expected if not (ROOT / "lessons" / f"{name}.ipynb").exists()]
+    expected = ["01_perceptron", "02_activations", "03_backprop", "04_optimizers",
+                "05_cnn", "06_rnn", "07_attention", "08_mnist"]
+    missing = [f"{folder}/{name}.ipynb" for name in expected for folder in ("lessons", "solutions", "exercises")
+               if not (ROOT / folder / f"{name}.ipynb").exists()]
     assert not missing, f"missing lessons: {missing}"
