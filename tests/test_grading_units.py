@@ -630,3 +630,17 @@ def test_without_bubblewrap_grading_refuses_and_says_how_to_get_it(monkeypatch, 
     options = batch.Options(solutions=FIXTURES / "solutions")
     with pytest.raises(GradingSetupError, match="apt-get install bubblewrap.*--no-sandbox"):
         batch.grade([EXERCISE], options)
+
+
+def test_sandbox_mounts_tmp_before_binding_the_course(monkeypatch):
+    """A course checked out under /tmp (as in CI) must stay visible: the sandbox's /tmp tmpfs
+    is mounted before the read-only binds, never over them."""
+    from nnlearn.grading import isolation
+
+    monkeypatch.setattr(isolation, "readable_dirs", lambda: ("/tmp/ci/main/.venv", "/tmp/ci/main/nnlearn"))
+    command = isolation.kernel_command(["python", "-m", "ipykernel"], ["/tmp/nnlearn-grade-x/k"],
+                                       "/tmp/nnlearn-grade-x/k", [], uid=None)
+    tmpfs = command.index("/tmp", command.index("--tmpfs"))
+    binds = [i for i, arg in enumerate(command) if arg == "--ro-bind" and command[i + 1].startswith("/tmp/")]
+    assert binds and all(tmpfs < i for i in binds)
+    assert ("--perms", "0755", "--dir", "/tmp") not in zip(command, command[1:], command[2:], command[3:], strict=False)

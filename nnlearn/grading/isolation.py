@@ -143,17 +143,19 @@ def kernel_command(argv: list[str], writable: list[str], cwd: str, masked: list[
     command = [shutil.which("bwrap") or "bwrap", *_namespaces(), "--cap-drop", "ALL"]
     if uid is not None:
         command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    # /tmp first: a tmpfs mounted later would hide whatever was bound below it (the course
+    # itself may live under /tmp, e.g. a CI checkout).
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--hostname", "sandbox"]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
             command += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             command += ["--ro-bind", path, path]
     bound = list(readable_dirs())
-    command += _parents(bound, set(SYSTEM_DIRS))
+    command += _parents(bound, {*SYSTEM_DIRS, "/tmp"})
     for path in bound:
         command += ["--ro-bind", path, path]
-    command += ["--proc", "/proc", "--dev", "/dev",
-                "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--hostname", "sandbox"]
     command += _parents(writable, {"/tmp"})
     for path in writable:
         command += ["--bind", path, path]
