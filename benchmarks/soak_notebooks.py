@@ -51,20 +51,14 @@ def run_once(path: str, cell_timeout: int, plain: bool = False) -> tuple:
         client.execute()
         status = "ok"
     except CellTimeoutError:
-        status = f"HANG: a cell ran longer than {cell_timeout} s ({_current_cell(client)})"
+        running = max(started)  # the last cell that started and never finished
+        status = (f"HANG: a cell ran longer than {cell_timeout} s "
+                  f"(cell {running}: {nb.cells[running].source.strip().splitlines()[0][:60]!r})")
     except (CellExecutionError, DeadKernelError) as error:
         status = f"FAILED: {str(error).strip().splitlines()[-1][:200]}"
     index = max(waited, key=waited.get, default=None)
     slowest = (None, 0.0) if index is None else (index, waited[index])
     return path, time.perf_counter() - start, status, slowest
-
-
-def _current_cell(client: NotebookClient) -> str:
-    """The first cell without an execution count: the one that was running."""
-    for index, cell in enumerate(client.nb.cells):
-        if cell.cell_type == "code" and cell.get("execution_count") is None:
-            return f"cell {index}: {cell.source.strip().splitlines()[0][:60]!r}"
-    return "cell unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="use nbclient's own kernel client instead of nnlearn.headless's")
     args = parser.parse_args(argv)
     os.environ.setdefault("NNLEARN_QUICK", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `make test`: the jobs already fill the cores
     jobs = [(path, args.cell_timeout, args.plain_nbclient) for _ in range(args.runs) for path in args.notebooks]
     failures = stalls = 0
     with ProcessPoolExecutor(args.jobs) as pool:
