@@ -16,11 +16,6 @@ constant 30 s of the looping one does not dilute the difference) with and
 without ``--no-sandbox``, in alternating order; it prints the median times and
 the median of the per-round ratios (a shared machine swings too much for
 anything but paired, interleaved runs).
-
-If ``solutions/<assignment>.ipynb`` does not exist yet, a stand-in lesson is
-built from the assignment's registered exercise specs: each solution cell calls
-the spec's reference, with a lesson-like prelude (NumPy, nnlearn, a Matplotlib
-figure) so kernels do the imports a real lesson does.
 """
 
 from __future__ import annotations
@@ -37,43 +32,6 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def stand_in_solution(assignment: str) -> nbformat.NotebookNode:
-    """A lesson-shaped solution notebook for ``assignment`` from its registered specs."""
-    from nnlearn.exercises.authoring import (
-        check_cell,
-        code_cell,
-        markdown_cell,
-        new_solution_notebook,
-        solution_cell,
-    )
-    from nnlearn.exercises.registry import exercises_for
-
-    cells = [
-        markdown_cell(f"# {assignment} (benchmark stand-in)"),
-        code_cell("import numpy as np\nimport matplotlib\nmatplotlib.use('Agg')\n"
-                  "import matplotlib.pyplot as plt\nimport nnlearn\n"
-                  "from nnlearn.exercises import check"),
-        code_cell("x = np.linspace(-3, 3, 200)\nfig, ax = plt.subplots()\nax.plot(x, np.tanh(x))\n"
-                  "plt.close(fig)"),
-    ]
-    for exercise in exercises_for(assignment):
-        cells += [
-            markdown_cell(f"## {exercise.title}"),
-            solution_cell(
-                f"""
-                def {exercise.function}(**kwargs):
-                    ### BEGIN SOLUTION
-                    from nnlearn.exercises.registry import get_exercise
-                    return get_exercise({exercise.id!r}).reference(**kwargs)
-                    ### END SOLUTION
-                """,
-                exercise.function,
-            ),
-            check_cell(exercise.id, points=1),
-        ]
-    return new_solution_notebook(cells, assignment)
 
 
 def _replace(nb, function: str, source: str) -> nbformat.NotebookNode:
@@ -133,9 +91,8 @@ def main() -> None:
         solutions, sub = tmp / "solutions", tmp / "class"
         solutions.mkdir()
         sub.mkdir()
-        real = ROOT / "solutions" / f"{args.assignment}.ipynb"
-        solution = (nbformat.read(str(real), as_version=4) if real.exists()
-                    else stand_in_solution(args.assignment))
+        solution = nbformat.read(str(ROOT / "solutions" / f"{args.assignment}.ipynb"),
+                                 as_version=4)
         nbformat.write(solution, str(solutions / f"{args.assignment}.ipynb"))
         exercise = make_exercise_notebook(solution, args.assignment)
         function = graded_exercises(student_template(solution))[0].function
@@ -150,7 +107,6 @@ def main() -> None:
             subprocess.run(command + extra, check=True, stdout=subprocess.DEVNULL)
             return time.perf_counter() - start
 
-        source = "solutions/" if real.exists() else "stand-in built from the specs"
         if args.compare_sandbox:
             times: dict[str, list[float]] = {"sandbox": [], "no-sandbox": []}
             for r in range(args.compare_sandbox):
@@ -161,13 +117,13 @@ def main() -> None:
                 runs = " ".join(f"{v:.1f}" for v in values)
                 print(f"{name:10s} median {statistics.median(values):.1f} s   runs: {runs}")
             ratio = statistics.median(a / b for a, b in zip(*times.values(), strict=True))
-            print(f"{args.assignment} ({source}), {args.n} submissions, --jobs {args.jobs}: "
+            print(f"{args.assignment}, {args.n} submissions, --jobs {args.jobs}: "
                   f"sandbox/no-sandbox = {ratio:.2f} (median of {args.compare_sandbox} rounds)")
             return
         seconds = timed([])
         with open(tmp / "grades.csv", newline="") as f:
             rows = list(csv.DictReader(f))
-    print(f"{args.assignment} ({source}), {len(rows)} submissions, --jobs {args.jobs}: "
+    print(f"{args.assignment}, {len(rows)} submissions, --jobs {args.jobs}: "
           f"{seconds:.1f} s")
 
 

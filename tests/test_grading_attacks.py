@@ -8,7 +8,8 @@ plainly wrong submission scores (3), and any success shows up as points. Other
 attacks aim at the batch itself (killing or stopping the grader, FIFOs and
 directories instead of result files, processes that outlive the grader) or at
 the reports (hidden inputs in exception names, control characters, formulas);
-reference use by roundabout routes must be flagged ``review``.
+reading the exercise specs, or reaching the registry's reference by roundabout
+routes, must fail (the sandbox has no specs), and the routes must be flagged ``review``.
 
 The batch runs once (module-scoped) through the real command line, with the
 sandbox; the tests skip, with the reason, where bubblewrap is not available.
@@ -103,6 +104,7 @@ def _attacks(sub: Path, out: Path) -> dict[str, str]:
     writes = [str(sub / "good.ipynb"), str(SOLUTION), str(ROOT / "nnlearn/exercises/compare.py"),
               f"{home}/.ipython/profile_default/startup/00-evil.py", str(out / "grades.csv"),
               str(ROOT / "nnlearn/evil.py")]
+    specs = [str(ROOT / "nnlearn/exercises/specs/activations.py"), str(FIXTURES / "specs/toy.py")]
     pickled = pickle.dumps(__import__("nnlearn.exercises.registry").exercises.registry.get_exercise)
     exec_source = base64.b64encode(
         b"from nnlearn.exercises import get_exercise as g\n"
@@ -130,6 +132,20 @@ def _attacks(sub: Path, out: Path) -> dict[str, str]:
                         if b"--seed" in text or {str(FIXTURES / "solutions").encode()!r} in text:
                             return True
                 return False
+            """),
+        "read_specs": _wins(libc=True, body=f"""
+            import importlib, runpy
+            def _attack():  # the specs' reference functions are the answers
+                if any(_read(path) for path in {specs!r}):
+                    return True
+                try:
+                    return callable(runpy.run_path({specs[1]!r})["_add_one"])
+                except Exception:
+                    pass
+                try:
+                    return bool(importlib.import_module("nnlearn.exercises.specs.activations"))
+                except ImportError:
+                    return False
             """),
         # -- changing what must not change --------------------------------------------------
         "write_files": _wins(libc=True, body=f"""
@@ -356,8 +372,8 @@ def test_good_and_wrong(attack):
     assert _total(attack, "wrong") == 3
 
 
-@pytest.mark.parametrize("name", ["read_dir_fd", "read_proc", "write_files", "escape_processes",
-                                  "raise_limits", "fork_bomb", "kill_grader"])
+@pytest.mark.parametrize("name", ["read_dir_fd", "read_proc", "read_specs", "write_files",
+                                  "escape_processes", "raise_limits", "fork_bomb", "kill_grader"])
 def test_attack_earns_no_more_than_the_wrong_answer(attack, name):
     row = attack["rows"][name]
     assert _total(attack, name) <= _total(attack, "wrong"), row
@@ -439,8 +455,11 @@ def test_reports_carry_no_control_characters_or_formulas(attack):
 
 @pytest.mark.parametrize("name", ["ref_import_module", "ref_sys_modules", "ref_globals",
                                   "ref_builtins", "ref_exec_base64", "ref_pickle", "ref_magic"])
-def test_roundabout_reference_use_is_flagged_for_review(attack, name):
+def test_roundabout_reference_use_fails_and_is_flagged_for_review(attack, name):
+    """The sandbox has no specs, so every route to the registry's reference finds nothing;
+    the attempt is flagged all the same."""
     row = attack["rows"][name]
+    assert _total(attack, name) <= _total(attack, "wrong"), row
     assert "review: solution cell add_one (" in row["status"], row
     text = (attack["out"] / "feedback" / f"{name}.md").read_text()
     assert "review" not in text  # the reason is the instructor's, not the student's

@@ -389,10 +389,13 @@ def test_tampering_earns_nothing(batch, name):
     assert _points(batch, name)[0] == 0
 
 
-def test_handing_back_the_reference_is_flagged_for_review(batch):
-    """The public checks need the specs in the kernel, so this cannot be blocked: it is flagged."""
+def test_the_reference_is_out_of_reach_and_flagged_for_review(batch):
+    """The sandbox has no exercise specs (the check cells read the public tests as data):
+    calling the registry's reference fails, and the attempt is flagged for the instructor."""
     row = _row(batch, "calls_reference")
-    assert _points(batch, "calls_reference") == (2, 3)
+    assert _points(batch, "calls_reference") == (0, 3)
+    feedback = (batch["out"] / "feedback" / "calls_reference.md").read_text()
+    assert "No exercise is registered under 'toy.add_one'" in feedback  # its public check
     assert "review: solution cell add_one (imports nnlearn.exercises, uses .reference, uses get_exercise)" in (
         row["status"])
     assert "review" not in _row(batch, "good")["status"]

@@ -266,7 +266,7 @@ def toy_assignment(template):
     tests = {e.grade_id: hidden.draw(e.exercise_id, 0, {}, {}) for e in exercises}
     reference = {g: [c["x"] + 1.0 if g == "check_add_one" else c["x"] ** 2
                      for c in from_plain(t.plain)] for g, t in tests.items()}
-    return Assignment("00_toy", SOLUTION, template, [], exercises, tests, reference)
+    return Assignment("00_toy", SOLUTION, template, [], exercises, tests, reference=reference)
 
 
 def _record(assignment, **changes):
@@ -620,6 +620,26 @@ def test_kernel_command_builds_the_sandbox(tmp_path):
     with_uid = isolation.kernel_command(["python"], [work], work, [], uid=2**30 + 5)
     assert f"--reuid={2**30 + 5}" in " ".join(with_uid) and "--cap-add CAP_SETUID" in " ".join(
         with_uid)
+
+
+def test_the_sandbox_masks_the_exercise_specs(tmp_path, monkeypatch):
+    """The specs' reference functions are the answers: built-in and extra spec directories
+    become empty read-only directories in the sandbox, and the kernel is not told of them."""
+    from nnlearn.grading import isolation, sandbox
+
+    extra = tmp_path / "my_specs"
+    extra.mkdir()
+    monkeypatch.setenv("NNLEARN_EXERCISE_SPECS", str(extra))
+    builtin = str(Path(isolation.__file__).resolve().parents[1] / "exercises" / "specs")
+    assert isolation.spec_dirs() == [builtin, str(extra.resolve())]
+    work = str(tmp_path / "work")
+    command = " ".join(isolation.kernel_command(["python"], [work], work, isolation.spec_dirs(),
+                                                uid=None))
+    assert f"--tmpfs {builtin} --remount-ro {builtin}" in command
+    assert str(extra) not in command  # not bound at all: nothing to mask
+    env = sandbox.kernel_environment(work)
+    assert "NNLEARN_EXERCISE_SPECS" not in env
+    assert env["NNLEARN_PUBLIC_TESTS"] == sandbox.public_dir(work)
 
 
 def test_without_bubblewrap_grading_refuses_and_says_how_to_get_it(monkeypatch, tmp_path):

@@ -29,6 +29,7 @@ STRUCTURE_KEY = "__structure__"
 _NUMERIC_KINDS = "biufc"
 _KIND_NAMES = {"b": "bool", "i": "integer", "f": "floating-point", "c": "complex", "U": "string"}
 _MAX_DEPTH = 32
+_PYTHON_NUMBERS = {"bool": bool, "int": int, "float": float, "complex": complex}
 
 
 def _kind(array: np.ndarray) -> str:
@@ -194,8 +195,9 @@ def to_plain(value: Any) -> dict[str, np.ndarray]:
     """Flatten an output to ``{name: ndarray}`` for ``np.savez`` (no pickling needed).
 
     Leaves become plain ``np.ndarray`` copies of bool / integer / float / complex
-    (or str) dtype; the structure is stored as JSON text under ``"__structure__"``.
-    Anything else (objects, object arrays, non-str dict keys) raises TypeError.
+    (or str) dtype; the structure is stored as JSON text under ``"__structure__"``,
+    with the type of Python numbers (``2`` comes back as ``int``, ``np.int64(2)`` as
+    ``np.int64``). Anything else (objects, object arrays, non-str dict keys) raises TypeError.
     """
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(value, arrays, "output", 0)
@@ -217,10 +219,13 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], path: str, depth: int) ->
             raise TypeError(f"{path}: dict keys must be strings. Got {bad[0]!r}.")
         items = [[str(k), _encode(v, arrays, f"{path}[{k!r}]", depth + 1)] for k, v in value.items()]
         return {"type": "dict", "items": items}
+    python = None
     if isinstance(value, np.ndarray):
         kind, array = "array", np.array(value, subok=False)
     elif _is_number(value):
         kind, array = "scalar", np.array(value)
+        if type(value) in _PYTHON_NUMBERS.values():  # comes back as int, not np.int64
+            python = type(value).__name__
     elif isinstance(value, str):
         kind, array = "str", np.array(str.__str__(value))
     else:
@@ -233,7 +238,7 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], path: str, depth: int) ->
         raise TypeError(f"{path} has dtype {array.dtype}; only bool and numeric dtypes are allowed.")
     key = f"a{len(arrays)}"
     arrays[key] = array
-    return {"type": kind, "key": key}
+    return {"type": kind, "key": key, **({"python": python} if python else {})}
 
 
 def from_plain(arrays: Mapping[str, np.ndarray]) -> Any:
@@ -295,4 +300,12 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray], used: set[str], depth: 
         return array
     if array.shape != ():
         raise ValueError(f"plain output: {kind} {key!r} must be 0-d, got shape {array.shape}")
-    return str(array[()]) if kind == "str" else array[()]
+    if kind == "str":
+        return str(array[()])
+    python = node.get("python")
+    if python is None:
+        return array[()]
+    value = array[()].item()
+    if not isinstance(python, str) or _PYTHON_NUMBERS.get(python) is not type(value):
+        raise ValueError(f"plain output: scalar {key!r} is not a Python {str(python)[:30]}")
+    return value

@@ -22,7 +22,6 @@ topic = ``"backprop"``; exercise id = ``"<topic>.<function>"``.
 from __future__ import annotations
 
 import contextlib
-import copy
 import difflib
 import importlib
 import importlib.util
@@ -132,10 +131,6 @@ class Exercise:
     def function(self) -> str:
         """The name the student defines in the notebook: the part of the id after the dot."""
         return self.id.split(".")[1]
-
-    def run(self, function: Callable[..., Any], case: dict[str, Any]) -> Any:
-        """Call ``function`` on a deep copy of ``case`` (so it cannot alter the case)."""
-        return function(**copy.deepcopy(case))
 
 
 # -- assignment names ------------------------------------------------------------------------

@@ -110,10 +110,12 @@ def _prepare(name: str, path: Path, options: Options, extra, tolerances) -> Assi
             e.grade_id: hidden.draw(e.exercise_id, options.seed, extra, tolerances)
             for e in exercises
         }
+        public = {e.exercise_id: hidden.public(e.exercise_id) for e in exercises}
     except (ValueError, TypeError) as error:
         raise GradingSetupError(f"{path}: {error}") from None
     reference_cells, _ = rebuild(template, solution)
-    return Assignment(name, path, template, reference_cells, exercises, tests)
+    public = {key: plain for key, plain in public.items() if plain is not None}
+    return Assignment(name, path, template, reference_cells, exercises, tests, public)
 
 
 def _job(key: str, cells: list[dict], assignment: Assignment, options: Options, denied, root):
@@ -122,7 +124,8 @@ def _job(key: str, cells: list[dict], assignment: Assignment, options: Options, 
                     assignment.tests[e.grade_id].plain)
         for e in assignment.exercises
     ]
-    return Job(key, cells, exercises, options.limits, denied, root, options.isolated)
+    return Job(key, cells, exercises, options.limits, denied, root, options.isolated,
+               assignment.public)
 
 
 def _protected(path: Path, pattern: str) -> list[str]:

@@ -37,6 +37,7 @@ import numpy as np
 
 from nnlearn.exercises import registry
 from nnlearn.exercises.compare import from_plain, to_plain
+from nnlearn.exercises.public import PublicTests
 
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-7
 
@@ -94,6 +95,24 @@ def _spec(exercise_id: str) -> registry.Exercise | None:
         return registry.get_exercise(exercise_id)
     except KeyError:
         return None
+
+
+def public(exercise_id: str) -> dict[str, np.ndarray] | None:
+    """The public tests of ``exercise_id`` as plain data, for the kernel's check cells
+    (which have no specs in the sandbox); None if the registry does not know it.
+
+    Raises
+    ------
+    ValueError
+        If the reference fails on a public case or a case is not plain data.
+    """
+    spec = _spec(exercise_id)
+    if spec is None:
+        return None
+    try:
+        return PublicTests.from_exercise(spec).to_plain()
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"Public tests of {exercise_id!r}: {error}") from None
 
 
 def draw(

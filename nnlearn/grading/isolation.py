@@ -7,11 +7,12 @@ kernel runs
   has no network, not even to the grader), in a new session, and is killed when
   the grader's worker dies (``--die-with-parent``);
 * on a file system built from nothing: read-only binds of the system (``/usr``,
-  ``/etc``...), the Python installation, the virtual environment, the ``nnlearn``
-  package and the exercise-spec directories; a fresh ``/proc``, ``/dev`` and a
-  small ``/tmp``; and two writable directories of the grader's: the submission's
-  scratch directory (cwd, ``HOME``, ``TMPDIR``, ``IPYTHONDIR``, ``MPLCONFIGDIR``)
-  and the kernel's socket directory. Solutions, hidden tests, other submissions
+  ``/etc``...), the Python installation, the virtual environment and the ``nnlearn``
+  package *without* the exercise specs (their reference functions are the answers;
+  :func:`spec_dirs`); a fresh ``/proc``, ``/dev`` and a small ``/tmp``; and two
+  writable directories of the grader's: the submission's scratch directory (cwd,
+  ``HOME``, ``TMPDIR``, ``IPYTHONDIR``, ``MPLCONFIGDIR``) and the kernel's socket
+  directory. Solutions, hidden tests, other submissions
   and the grader's outputs are simply not there (and are masked with empty
   directories should one sit inside a bound directory);
 * with no capabilities. Graded as root, the kernel also runs under a fresh
@@ -93,16 +94,27 @@ def _existing(paths) -> list[str]:
     return found
 
 
+def spec_dirs() -> list[str]:
+    """The exercise specs (``nnlearn/exercises/specs`` and ``NNLEARN_EXERCISE_SPECS``): their
+    reference functions are the answers, and grading needs none of them in the kernel (the
+    grader hands it the public tests as data), so the sandbox masks them with empty dirs."""
+    import nnlearn
+    from nnlearn.exercises.registry import SPECS_ENV
+
+    package = Path(nnlearn.__file__).resolve().parent
+    paths = [str(package / "exercises" / "specs"), *os.environ.get(SPECS_ENV, "").split(os.pathsep)]
+    return _existing(paths)
+
+
 @functools.lru_cache(maxsize=1)
 def readable_dirs() -> tuple[str, ...]:
-    """Directories bound read-only: Python, the venv, sys.path, nnlearn, the spec dirs.
+    """Directories bound read-only: Python, the venv, sys.path, the nnlearn package.
 
     ``sys.path`` entries that are not real directories (``''``, zip files) and the
     current directory are left out; the ``nnlearn`` package is bound as a
     package directory, never the repository holding it (which has ``solutions/``).
     """
     import nnlearn
-    from nnlearn.exercises.registry import SPECS_ENV
 
     package = str(Path(nnlearn.__file__).resolve().parent)
     paths = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
@@ -110,7 +122,6 @@ def readable_dirs() -> tuple[str, ...]:
     repo = str(Path(package).parent)
     paths += [p for p in sys.path if p and os.path.realpath(p) not in (repo, os.getcwd())]
     paths += [package]
-    paths += os.environ.get(SPECS_ENV, "").split(os.pathsep)
     found = _existing(paths)
     # Keep only the outermost of nested directories (binding both would be redundant).
     return tuple(p for p in found if not any(p != q and p.startswith(q + os.sep) for q in found))
@@ -162,7 +173,7 @@ def kernel_command(argv: list[str], writable: list[str], cwd: str, masked: list[
     for path in masked:
         inside = any(path == b or path.startswith(b + os.sep) for b in [*bound, *SYSTEM_DIRS])
         if inside and os.path.isdir(path):
-            command += ["--tmpfs", path]
+            command += ["--tmpfs", path, "--remount-ro", path]
         elif inside and os.path.exists(path):
             command += ["--ro-bind", "/dev/null", path]
     # ipykernel would quit at once: in the PID namespace its parent is bwrap's pid 1, which

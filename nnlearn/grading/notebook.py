@@ -253,11 +253,11 @@ def _uses(tree: ast.AST) -> set[str]:
 def library_uses(cells: list[Cell]) -> list[str]:
     """Solution cells whose code may reach the library's or the registry's answer.
 
-    The exercises ask students to write what ``nnlearn`` already implements, and the
-    public checks need the exercise specs (with their reference functions) inside
-    the student's kernel, so a solution *could* call the library's answer. The
-    sandbox cannot block that without breaking the checks; this flags it for the
-    instructor instead (the grade itself is unchanged). Flagged: importing
+    The exercises ask students to write what ``nnlearn`` already implements. The
+    sandbox leaves the exercise specs (the registry's reference functions) out of the
+    kernel, but not the library the lessons import, so a solution *could* call the
+    library's own implementation; this flags it, and any attempt at the registry, for
+    the instructor (the grade itself is unchanged). Flagged: importing
     ``nnlearn``; the registry's names; and every way of reaching code without naming
     it in plain sight (``exec``/``eval``/``compile``, ``__import__``, ``importlib``,
     ``sys.modules``, dunder attributes such as ``__globals__``, ``getattr`` with a

@@ -7,7 +7,8 @@ reference solution). It never raises: every failure ends up in the returned
 Two phases, in one fresh kernel per submission:
 
 A. **The notebook.** Every cell of the rebuilt notebook runs in order. Outputs of
-   the check cells are kept as the public-test messages for the feedback.
+   the check cells are kept as the public-test messages for the feedback (they read
+   the public tests from files the grader wrote: the sandbox has no exercise specs).
 B. **Hidden tests.** For each exercise the grader writes the hidden inputs to a
    file with an unguessable name, runs :func:`~nnlearn.grading.kernel_code.run_cases`
    in the kernel, and reads back plain arrays (``np.load(allow_pickle=False)``).
@@ -39,7 +40,7 @@ import numpy as np
 from nnlearn.exercises.compare import from_plain
 from nnlearn.grading import isolation
 from nnlearn.grading.results import exception_name, read_results
-from nnlearn.grading.sandbox import KERNEL_CODE, CellResult, Limits, Sandbox
+from nnlearn.grading.sandbox import KERNEL_CODE, CellResult, Limits, Sandbox, public_dir
 
 MAX_MESSAGE = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -69,6 +70,7 @@ class Job:
     denied: list[str]
     private_root: str
     isolated: bool = True  # in the bubblewrap sandbox (see nnlearn.grading.isolation)
+    public: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # id -> public tests
 
 
 @dataclass
@@ -317,9 +319,16 @@ class _Run:
                 self.problem(grade_id, message)
 
 
-def _prepare_scratch(workdir: str, uid: int | None) -> None:
-    """The kernel's home: owned by its uid, with Matplotlib's font list copied in (building
+def _prepare_scratch(workdir: str, uid: int | None, public: dict[str, dict]) -> None:
+    """The kernel's home: owned by its uid, with the public tests its check cells read
+    (``public``: exercise id -> plain arrays) and Matplotlib's font list copied in (building
     it takes seconds, and a sandboxed kernel starts with an empty cache every time)."""
+    os.mkdir(public_dir(workdir), 0o755)
+    for exercise_id, plain in public.items():
+        path = os.path.join(public_dir(workdir), f"{exercise_id}.npz")
+        with open(path, "xb") as f:
+            np.savez(f, **plain)
+        os.chmod(path, 0o644)  # readable by the kernel's uid, whatever the umask
     cache = os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
     target = os.path.join(workdir, ".matplotlib")
@@ -379,7 +388,7 @@ def run_job(job: Job) -> RunRecord:
     workdir = tempfile.mkdtemp(dir=job.private_root)
     os.chmod(workdir, 0o700)
     uid = isolation.new_uid() if job.isolated else None
-    _prepare_scratch(workdir, uid)
+    _prepare_scratch(workdir, uid, job.public)
     run = _Run(job, workdir, uid)
     try:
         run.notebook()

@@ -59,6 +59,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
+from nnlearn.exercises.public import PUBLIC_TESTS_ENV
+from nnlearn.exercises.registry import SPECS_ENV
 from nnlearn.grading import isolation, kernel_code
 from nnlearn.headless import PollingKernelClient
 
@@ -158,10 +160,18 @@ class _BoundedClient(PollingKernelClient):
         return sock
 
 
+def public_dir(workdir: str) -> str:
+    """Where a job's public tests go (see :mod:`nnlearn.exercises.public`)."""
+    return os.path.join(workdir, ".nnlearn-public")
+
+
 def kernel_environment(workdir: str) -> dict[str, str]:
     """The sandboxed kernel's environment: a few of the grader's variables (paths, locale,
-    thread counts, ``NNLEARN_*``) and the scratch directory as every home and cache."""
+    thread counts, ``NNLEARN_*`` but the spec directories) and the scratch directory as
+    every home and cache. The check cells read the public tests the grader wrote."""
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEPT or k.startswith(_ENV_PREFIXES)}
+    env.pop(SPECS_ENV, None)
+    env[PUBLIC_TESTS_ENV] = public_dir(workdir)
     env.setdefault("PATH", "/usr/bin:/bin")
     for name in ("HOME", "TMPDIR", "PWD"):
         env[name] = workdir
@@ -235,7 +245,8 @@ class Sandbox:
                 os.chown(self.sockets, uid, uid)
             prefix = os.path.join(self.sockets, "k")
             specs.argv = isolation.kernel_command(
-                PYTHON_KERNEL, [workdir, self.sockets], workdir, denied, uid)
+                PYTHON_KERNEL, [workdir, self.sockets], workdir,
+                [*denied, *isolation.spec_dirs()], uid)
         else:
             self.sockets, prefix = None, os.path.join(private, name)
         self.km = AsyncKernelManager(
@@ -275,7 +286,7 @@ class Sandbox:
             options["preexec_fn"] = prepare
             env = kernel_environment(self.workdir)
         else:
-            env = dict(os.environ)
+            env = {**os.environ, PUBLIC_TESTS_ENV: public_dir(self.workdir)}
             if not hasattr(resource, "prlimit"):  # macOS: set the limits in the child instead
                 options["preexec_fn"] = lambda: _set_limits(resource.setrlimit, limit)
         self.client.start_new_kernel(

@@ -84,6 +84,7 @@ class Assignment:
     reference_cells: list[dict]  # the template rebuilt with the solution's own cells
     exercises: list[GradedExercise]
     tests: dict[str, HiddenTests]
+    public: dict[str, dict[str, Any]] = field(default_factory=dict)  # exercise id -> plain
     reference: dict[str, list[Any]] | None = None
 
 
