@@ -22,8 +22,22 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9]*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("[0-9]*.ipynb"))
 
 
+def _naive_sigmoid(directory: Path) -> Path:
+    """Lesson 02's solutions with the textbook sigmoid, 1 / (1 + exp(-x)): right values,
+    but exp overflows (a RuntimeWarning) on large negative inputs."""
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "solutions" / "02_activations.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell.source = "def sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"
+    path = directory / "naive_sigmoid.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
 @pytest.fixture(scope="module")
-def grades():
+def grades(tmp_path_factory):
     from nnlearn.grading.batch import Options, grade
     from nnlearn.grading.sandbox import Limits
 
@@ -36,8 +50,10 @@ def grades():
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NNLEARN_QUICK", "1")
-        results = grade(SOLUTIONS + EXERCISES, options)
-    return {Path(r.submission): r for r in results}
+        naive = _naive_sigmoid(tmp_path_factory.mktemp("class"))
+        results = grade([*SOLUTIONS, *EXERCISES, naive], options)
+    return {Path(r.submission).stem if r.submission == str(naive) else Path(r.submission): r
+            for r in results}
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
@@ -53,3 +69,15 @@ def test_untouched_exercise_notebook_scores_zero_with_status_ok(grades, path):
     result = grades[path]
     assert (result.total, result.full_status) == (0, OK)
     assert result.max_total > 0
+
+
+def test_a_formula_that_overflows_fails_the_hidden_tests_of_a_stability_exercise(grades):
+    """As in the public check: a right value reached through an overflow (a warning) does
+    not count where the exercise is about numerical stability; the rest is graded as usual."""
+    result = grades["naive_sigmoid"]
+    points = {e.function: (e.points, e.max_points) for e in result.exercises}
+    sigmoid = next(e for e in result.exercises if e.function == "sigmoid")
+    assert sigmoid.points == 0 and sigmoid.case_errors.get("RuntimeWarning", 0) >= 1, sigmoid
+    assert "sigmoid" in sigmoid.public and "warning" in sigmoid.public  # check() said so too
+    # silu_grad reuses the student's sigmoid and is a stability exercise too
+    assert [f for f, (p, m) in points.items() if p < m] == ["sigmoid", "silu_grad"], points

@@ -475,6 +475,27 @@ def test_kernel_code_is_sent_as_text():
     compile(KERNEL_CODE, "<kernel>", "exec")
 
 
+def test_run_cases_fails_a_warning_only_where_the_exercise_forbids_it(tmp_path):
+    """A stability exercise: the overflowing sigmoid's case is a warning, not an output,
+    even after the notebook silenced NumPy (np.seterr); elsewhere warnings are harmless."""
+    from nnlearn.grading.kernel_code import run_cases
+
+    inputs, outputs = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(inputs, **to_plain([{"x": np.array([-1e4, 0.0])}, {"x": np.array([1.0])}]))
+    user_ns = {"sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x))}
+    found = {}
+    for forbid in (True, False):
+        saved = np.seterr(all="ignore")
+        try:
+            run_cases("sigmoid", str(inputs), str(outputs), user_ns, forbid)
+        finally:
+            np.seterr(**saved)
+        found[forbid] = [(kind, np.round(value, 3).tolist() if kind == "ok" else value)
+                         for kind, value in read_results(str(outputs), 2)]
+    assert found[True] == [("error", "RuntimeWarning"), ("ok", [0.731])]
+    assert found[False] == [("ok", [0.0, 0.5]), ("ok", [0.731])]
+
+
 # -- what cannot be trusted: odd files, exception names, report fields ----------------------
 
 

@@ -74,7 +74,8 @@ class Exercise:
     forbid_warnings : bool
         For exercises about numerical stability: a case on which the student's
         code issues a warning (e.g. "overflow encountered in exp") fails even if
-        the values are right, because a stable implementation issues none.
+        the values are right, because a stable implementation issues none; in the
+        public ``check()`` and in the grader's hidden tests alike.
     """
 
     id: str

@@ -121,7 +121,7 @@ def _prepare(name: str, path: Path, options: Options, extra, tolerances) -> Assi
 def _job(key: str, cells: list[dict], assignment: Assignment, options: Options, denied, root):
     exercises = [
         ExerciseJob(e.grade_id, e.function, e.solution_cell, e.check_cell,
-                    assignment.tests[e.grade_id].plain)
+                    assignment.tests[e.grade_id].plain, assignment.tests[e.grade_id].forbid_warnings)
         for e in assignment.exercises
     ]
     return Job(key, cells, exercises, options.limits, denied, root, options.isolated,

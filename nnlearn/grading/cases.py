@@ -47,7 +47,8 @@ class HiddenTests:
     """The hidden cases of one exercise and how to judge them.
 
     ``plain`` is ``to_plain(cases)``: what the kernel receives. ``title`` and
-    ``hint`` are the registry's public texts, used in feedback.
+    ``hint`` are the registry's public texts, used in feedback. ``forbid_warnings``:
+    a case on which the student's function issues a warning fails.
     """
 
     exercise_id: str
@@ -58,6 +59,7 @@ class HiddenTests:
     output_names: tuple[str, ...]
     title: str
     hint: str
+    forbid_warnings: bool = False
 
 
 def load_test_files(directory: Path | None) -> tuple[dict[str, list[Callable]], dict[str, dict]]:
@@ -160,4 +162,5 @@ def draw(
         output_names=tuple(spec.output_names) if spec else (),
         title=spec.title if spec else exercise_id,
         hint=spec.hint if spec else "",
+        forbid_warnings=spec.forbid_warnings if spec else False,
     )

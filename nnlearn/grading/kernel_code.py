@@ -152,7 +152,7 @@ def install_output_cap(limit: int) -> None:
     get_ipython().events.register("pre_run_cell", before_cell)
 
 
-def run_cases(name: str, inputs: str, outputs: str, user_ns: dict) -> None:
+def run_cases(name: str, inputs: str, outputs: str, user_ns: dict, forbid_warnings: bool) -> None:
     """Call ``user_ns[name](**case)`` on each case in ``inputs``; write ``outputs``.
 
     Parameters
@@ -165,10 +165,19 @@ def run_cases(name: str, inputs: str, outputs: str, user_ns: dict) -> None:
     outputs : str
         ``.npz`` to write: for case ``i`` either the arrays of ``to_plain(out)``
         under ``"<i>:<key>"``, or ``"<i>:error"`` holding the exception's type
-        name (only the name: messages are the student's and may be long).
+        name (only the name: messages are the student's and may be long), or
+        ``"<i>:warning"`` holding the first warning's category name.
     user_ns : dict
         The notebook's globals.
+    forbid_warnings : bool
+        The exercise is about numerical stability (``Exercise.forbid_warnings``): a case
+        whose call issues a warning is recorded as a warning, not as an output, as the
+        public ``check()`` does. NumPy's default error handling (warn on overflow,
+        invalid values and division by zero) is restored for the call, so a notebook-wide
+        ``np.seterr(all="ignore")`` hides nothing.
     """
+    import warnings
+
     import numpy as np
 
     from nnlearn.exercises.compare import from_plain, to_plain
@@ -181,11 +190,17 @@ def run_cases(name: str, inputs: str, outputs: str, user_ns: dict) -> None:
         try:
             if not callable(function):
                 raise NameError(f"name {name!r} is not defined")
-            plain = to_plain(function(**kwargs))
+            with warnings.catch_warnings(record=True) as caught, np.errstate(
+                    divide="warn", over="warn", invalid="warn"):
+                warnings.simplefilter("always")
+                plain = to_plain(function(**kwargs))
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # noqa: B036 - SystemExit etc. are this case's verdict
             arrays[f"{i}:error"] = np.array(type(error).__name__[:80])
+            continue
+        if forbid_warnings and caught:
+            arrays[f"{i}:warning"] = np.array(caught[0].category.__name__[:80])
             continue
         for key, value in plain.items():
             arrays[f"{i}:{key}"] = value

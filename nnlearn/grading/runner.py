@@ -45,7 +45,7 @@ from nnlearn.grading.sandbox import KERNEL_CODE, CellResult, Limits, Sandbox, pu
 MAX_MESSAGE = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FILE = re.compile(r"\(\d+\.py, ")
-_RUN_CASES = "\nrun_cases(N, I, O, G)\n"
+_RUN_CASES = "\nrun_cases(N, I, O, G, W)\n"
 
 
 @dataclass
@@ -57,6 +57,7 @@ class ExerciseJob:
     solution_cell: int
     check_cell: int
     inputs: dict[str, np.ndarray]  # to_plain(list of kwargs dicts)
+    forbid_warnings: bool = False  # a case that warns fails (numerical-stability exercises)
 
 
 @dataclass
@@ -293,7 +294,8 @@ class _Run:
             outputs = os.path.join(self.workdir, f"{secrets.token_hex(16)}.npz")
             code = (
                 f"exec(compile({KERNEL_CODE + _RUN_CASES!r}, '<nnlearn>', 'exec'), "
-                f"{{'N': {exercise.function!r}, 'I': {inputs!r}, 'O': {outputs!r}, 'G': globals()}})"
+                f"{{'N': {exercise.function!r}, 'I': {inputs!r}, 'O': {outputs!r}, 'G': globals(), "
+                f"'W': {exercise.forbid_warnings!r}}})"
             )
             result = self.execute(code, store_history=False)
             _remove(inputs)

@@ -2,7 +2,9 @@
 
 A hidden case matches if :func:`nnlearn.exercises.compare.compare` finds the
 student's plain output (arrays back from the kernel, nothing executable) equal to
-the reference solution's, within the spec's tolerances. An exercise earns its
+the reference solution's, within the spec's tolerances; in an exercise about
+numerical stability (``forbid_warnings``) a case whose call issued a warning fails,
+as in the public ``check()``. An exercise earns its
 check cell's points only if *every* hidden case matches. All or nothing, not
 partial credit, because specs may include fixed edge cases (zeros, N = 1) that
 are also public: with partial credit, hard-coding the published outputs would
