@@ -79,5 +79,9 @@ def test_a_formula_that_overflows_fails_the_hidden_tests_of_a_stability_exercise
     sigmoid = next(e for e in result.exercises if e.function == "sigmoid")
     assert sigmoid.points == 0 and sigmoid.case_errors.get("RuntimeWarning", 0) >= 1, sigmoid
     assert "sigmoid" in sigmoid.public and "warning" in sigmoid.public  # check() said so too
+    from nnlearn.grading.report import feedback_markdown
+
+    assert "case(s) issued `RuntimeWarning`, which a numerically stable version does not" in (
+        feedback_markdown(result))
     # silu_grad reuses the student's sigmoid and is a stability exercise too
     assert [f for f, (p, m) in points.items() if p < m] == ["sigmoid", "silu_grad"], points

@@ -124,6 +124,17 @@ def feedback_names(results: list[SubmissionResult]) -> list[str]:
     return names
 
 
+def _outcome(name: str, code: str) -> str:
+    """What happened on a hidden case, for the feedback: "raised `KeyError`", or for a
+    warning in an exercise that forbids them, "issued `RuntimeWarning`, ..." (``code``
+    formats a name as code)."""
+    if name == OWN_EXCEPTION:
+        return f"raised {name}"
+    if name.endswith("Warning"):
+        return f"issued {code.format(name)}, which a numerically stable version does not"
+    return f"raised {code.format(name)}"
+
+
 def feedback_markdown(r: SubmissionResult) -> str:
     """One student's feedback as Markdown."""
     lines = [f"# Feedback: {clean(Path(r.submission).name)}", ""]
@@ -140,8 +151,7 @@ def feedback_markdown(r: SubmissionResult) -> str:
         else:
             lines.append(f"Hidden tests: {e.matched} of {e.n_cases} cases match the reference.")
             for name, count in sorted(e.case_errors.items()):
-                lines.append(f"- {count} case(s) raised " + (
-                    name if name == OWN_EXCEPTION else f"`{name}`"))
+                lines.append(f"- {count} case(s) " + _outcome(name, "`{}`"))
         if e.points < e.max_points and e.hint:
             lines += ["", f"Hint: {e.hint}"]
         if e.public.strip():
@@ -172,7 +182,7 @@ def feedback_html(r: SubmissionResult) -> str:
         else:
             parts.append(f"<p>Hidden tests: {e.matched} of {e.n_cases} cases match the "
                          "reference.</p>")
-            items = "".join(f"<li>{n} case(s) raised <code>{h(k)}</code></li>"
+            items = "".join(f"<li>{n} case(s) {_outcome(h(k), '<code>{}</code>')}</li>"
                             for k, n in sorted(e.case_errors.items()))
             parts.append(f"<ul>{items}</ul>" if items else "")
         if e.points < e.max_points and e.hint:
