@@ -13,8 +13,8 @@ Designed against the known weaknesses of notebook graders:
 * **Each kernel runs in a bubblewrap sandbox** (:mod:`.isolation`): own PID,
   IPC and network namespaces, a read-only file system without the solutions,
   hidden tests, exercise specs (the check cells get their public tests as data,
-  :mod:`nnlearn.exercises.public`), other submissions or the grader's outputs, no capabilities, and
-  memory / file-size / process limits that hold even when grading as root.
+  :mod:`nnlearn.exercises.public`), other submissions or the grader's outputs,
+  no capabilities, and memory / file-size / process limits that hold even when grading as root.
   ``--no-sandbox`` (macOS, Windows, no bwrap) says "not isolated" everywhere.
 * **A batch always finishes.** Timeouts, crashes and memory blow-ups cost the
   exercise they hit; a dead or stuck worker costs one submission

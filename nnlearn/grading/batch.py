@@ -110,11 +110,11 @@ def _prepare(name: str, path: Path, options: Options, extra, tolerances) -> Assi
             e.grade_id: hidden.draw(e.exercise_id, options.seed, extra, tolerances)
             for e in exercises
         }
-        public = {e.exercise_id: hidden.public(e.exercise_id) for e in exercises}
+        public = [hidden.public(e.exercise_id) for e in exercises]
+        public = [tests for tests in public if tests is not None]
     except (ValueError, TypeError) as error:
         raise GradingSetupError(f"{path}: {error}") from None
     reference_cells, _ = rebuild(template, solution)
-    public = {key: plain for key, plain in public.items() if plain is not None}
     return Assignment(name, path, template, reference_cells, exercises, tests, public)
 
 

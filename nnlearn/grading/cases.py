@@ -99,9 +99,9 @@ def _spec(exercise_id: str) -> registry.Exercise | None:
         return None
 
 
-def public(exercise_id: str) -> dict[str, np.ndarray] | None:
-    """The public tests of ``exercise_id`` as plain data, for the kernel's check cells
-    (which have no specs in the sandbox); None if the registry does not know it.
+def public(exercise_id: str) -> PublicTests | None:
+    """The public tests of ``exercise_id``, for the kernel's check cells (which have no
+    specs in the sandbox); None if the registry does not know it.
 
     Raises
     ------
@@ -112,7 +112,9 @@ def public(exercise_id: str) -> dict[str, np.ndarray] | None:
     if spec is None:
         return None
     try:
-        return PublicTests.from_exercise(spec).to_plain()
+        tests = PublicTests.from_exercise(spec)
+        tests.to_plain()  # plain data, or TypeError now rather than in a worker
+        return tests
     except (RuntimeError, TypeError) as error:
         raise ValueError(f"Public tests of {exercise_id!r}: {error}") from None
 

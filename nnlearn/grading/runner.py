@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from nnlearn.exercises.compare import from_plain
+from nnlearn.exercises.public import PublicTests
 from nnlearn.grading import isolation
 from nnlearn.grading.results import exception_name, read_results
 from nnlearn.grading.sandbox import KERNEL_CODE, CellResult, Limits, Sandbox, public_dir
@@ -71,7 +72,7 @@ class Job:
     denied: list[str]
     private_root: str
     isolated: bool = True  # in the bubblewrap sandbox (see nnlearn.grading.isolation)
-    public: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # id -> public tests
+    public: list[PublicTests] = field(default_factory=list)  # for the kernel's check cells
 
 
 @dataclass
@@ -321,16 +322,13 @@ class _Run:
                 self.problem(grade_id, message)
 
 
-def _prepare_scratch(workdir: str, uid: int | None, public: dict[str, dict]) -> None:
-    """The kernel's home: owned by its uid, with the public tests its check cells read
-    (``public``: exercise id -> plain arrays) and Matplotlib's font list copied in (building
-    it takes seconds, and a sandboxed kernel starts with an empty cache every time)."""
+def _prepare_scratch(workdir: str, uid: int | None, public: list[PublicTests]) -> None:
+    """The kernel's home: owned by its uid, with the public tests its check cells read and
+    Matplotlib's font list copied in (building it takes seconds, and a sandboxed kernel
+    starts with an empty cache every time)."""
     os.mkdir(public_dir(workdir), 0o755)
-    for exercise_id, plain in public.items():
-        path = os.path.join(public_dir(workdir), f"{exercise_id}.npz")
-        with open(path, "xb") as f:
-            np.savez(f, **plain)
-        os.chmod(path, 0o644)  # readable by the kernel's uid, whatever the umask
+    for tests in public:
+        os.chmod(tests.save(public_dir(workdir)), 0o644)  # readable by the kernel's uid
     cache = os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
     target = os.path.join(workdir, ".matplotlib")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nnlearn.exercises.compare import compare
+from nnlearn.exercises.public import PublicTests
 from nnlearn.grading.cases import HiddenTests
 from nnlearn.grading.notebook import GradedExercise
 from nnlearn.grading.runner import RunRecord
@@ -86,7 +87,7 @@ class Assignment:
     reference_cells: list[dict]  # the template rebuilt with the solution's own cells
     exercises: list[GradedExercise]
     tests: dict[str, HiddenTests]
-    public: dict[str, dict[str, Any]] = field(default_factory=dict)  # exercise id -> plain
+    public: list[PublicTests] = field(default_factory=list)  # for the kernel's check cells
     reference: dict[str, list[Any]] | None = None
 
 
