@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.layers import Dense, ReLU, Sigmoid  # noqa: E402
-from nnlearn.model import Sequential  # noqa: E402
-from nnlearn.widgets import approximation as A  # noqa: E402
+from nnlearn.layers import Dense, ReLU, Sigmoid
+from nnlearn.model import Sequential
+from nnlearn.widgets import approximation as A
 
 SMOOTH = A.TARGETS["sin(2x) + x/2"]
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_relu_sum_interpolates_at_the_knots_and_is_exact_for_piecewise_linear():

@@ -2,31 +2,20 @@
 
 import re
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-
-from nnlearn import activations as F  # noqa: E402
-from nnlearn.exercises import check  # noqa: E402
-from nnlearn.exercises.feedback import WrongOutput  # noqa: E402
-from nnlearn.widgets.activations import (  # noqa: E402
+from nnlearn import activations as F
+from nnlearn.exercises import check
+from nnlearn.exercises.feedback import WrongOutput
+from nnlearn.widgets.activations import (
     FUNCTIONS,
     activation_explorer,
     activation_pair,
     draw_activation,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 # -- the widget's drawing function ------------------------------------------------------------
 

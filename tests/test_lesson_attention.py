@@ -1,25 +1,14 @@
 """Lesson 07 (attention): nnlearn.sequences (the toy task, training loop, token accuracy) and the
 heatmap drawing logic of nnlearn.widgets.attention."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.layers import Dense, Embedding, EncoderBlock, PositionalEncoding  # noqa: E402
-from nnlearn.model import Sequential  # noqa: E402
-from nnlearn.optim import Adam  # noqa: E402
-from nnlearn.sequences import fit_tokens, reverse_digits, token_accuracy  # noqa: E402
-from nnlearn.widgets import attention as W  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from nnlearn.layers import Dense, Embedding, EncoderBlock, PositionalEncoding
+from nnlearn.model import Sequential
+from nnlearn.optim import Adam
+from nnlearn.sequences import fit_tokens, reverse_digits, token_accuracy
+from nnlearn.widgets import attention as W
 
 
 def tiny_model(T=4, blocks=2):

@@ -1,29 +1,19 @@
 """Lesson 03: the widget helpers of nnlearn.widgets.backprop (graph values, boundary snapshots)."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.callbacks import LambdaCallback  # noqa: E402
-from nnlearn.data import moons  # noqa: E402
-from nnlearn.gradcheck import numerical_gradient, relative_error  # noqa: E402
-from nnlearn.layers import Dense, Tanh  # noqa: E402
-from nnlearn.losses import BinaryCrossEntropyWithLogits  # noqa: E402
-from nnlearn.model import Sequential  # noqa: E402
-from nnlearn.optim import SGD  # noqa: E402
-from nnlearn.widgets import backprop as widget  # noqa: E402
+from nnlearn.callbacks import LambdaCallback
+from nnlearn.data import moons
+from nnlearn.gradcheck import numerical_gradient, relative_error
+from nnlearn.layers import Dense, Tanh
+from nnlearn.losses import BinaryCrossEntropyWithLogits
+from nnlearn.model import Sequential
+from nnlearn.optim import SGD
+from nnlearn.widgets import backprop as widget
 
 LEAVES = ("x1", "x2", "w1", "w2", "b")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 # -- the single-neuron graph ---------------------------------------------------------------

@@ -1,23 +1,12 @@
 """Lesson 05 (CNN): the filters, image helpers and convolution playground of nnlearn.widgets.cnn,
 and the exercise references checked against independent computations."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.exercises.registry import get_exercise  # noqa: E402
-from nnlearn.layers.conv import conv2d_naive  # noqa: E402
-from nnlearn.widgets import cnn as W  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from nnlearn.exercises.registry import get_exercise
+from nnlearn.layers.conv import conv2d_naive
+from nnlearn.widgets import cnn as W
 
 
 # -- filters and images ---------------------------------------------------------------------------

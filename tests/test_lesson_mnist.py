@@ -1,31 +1,20 @@
 """Lesson 08 (MNIST): augmentation (nnlearn.augment), saliency and feature visualisation
 (nnlearn.interpret), and the drawing functions and widget of nnlearn.widgets.mnist."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.augment import affine, random_shift_rotate  # noqa: E402
-from nnlearn.interpret import (  # noqa: E402
+from nnlearn.augment import affine, random_shift_rotate
+from nnlearn.interpret import (
     ascent_step,
     class_saliency,
     input_gradient,
     saliency,
     visualize_class,
 )
-from nnlearn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU  # noqa: E402
-from nnlearn.model import Sequential  # noqa: E402
-from nnlearn.widgets import mnist as W  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from nnlearn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from nnlearn.model import Sequential
+from nnlearn.widgets import mnist as W
 
 
 def _cnn(rng=0):

@@ -3,24 +3,13 @@ exercise references checked against nnlearn.optim (the optimizers the lesson use
 
 import warnings
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.exercises.registry import get_exercise  # noqa: E402
-from nnlearn.layers import Dropout  # noqa: E402
-from nnlearn.optim import SGD, Adam, RMSprop, clip_grad_norm  # noqa: E402
-from nnlearn.widgets import optimizers as W  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from nnlearn.exercises.registry import get_exercise
+from nnlearn.layers import Dropout
+from nnlearn.optim import SGD, Adam, RMSprop, clip_grad_norm
+from nnlearn.widgets import optimizers as W
 
 
 # -- surfaces ---------------------------------------------------------------------------------

@@ -1,24 +1,14 @@
 """Lesson 01: nnlearn.perceptron (Rosenblatt's rule) and the lesson's widget helpers."""
 
-import matplotlib
+import warnings
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import warnings  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.data import logic_gate  # noqa: E402
-from nnlearn.perceptron import Perceptron, step  # noqa: E402
-from nnlearn.widgets import perceptron as widget  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from nnlearn.data import logic_gate
+from nnlearn.perceptron import Perceptron, step
+from nnlearn.widgets import perceptron as widget
 
 
 def _separable(rng, N=40, D=3):

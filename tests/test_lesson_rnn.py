@@ -1,26 +1,15 @@
 """Lesson 06 (RNN): the drawing logic and measurements of nnlearn.widgets.rnn, the sequence tasks,
 and the exercise references checked against hand-written NumPy."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from nnlearn.exercises.registry import get_exercise  # noqa: E402
-from nnlearn.layers import GRU, LSTM, RNN, Dense, Embedding  # noqa: E402
-from nnlearn.model import Sequential  # noqa: E402
-from nnlearn.sequence_data import recall_task, sine_windows  # noqa: E402
-from nnlearn.texts import CharTokenizer  # noqa: E402
-from nnlearn.widgets import rnn as W  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from nnlearn.exercises.registry import get_exercise
+from nnlearn.layers import GRU, LSTM, RNN, Dense, Embedding
+from nnlearn.model import Sequential
+from nnlearn.sequence_data import recall_task, sine_windows
+from nnlearn.texts import CharTokenizer
+from nnlearn.widgets import rnn as W
 
 
 # -- diagrams ---------------------------------------------------------------------------------------
